@@ -1,0 +1,257 @@
+//! The generated code: a `#[test]` fn without parameters that hands the user's
+//! function, renamed and nested inside it, to `__private::run_test`.
+//!
+//! ```text
+//! #[::core::prelude::v1::test]
+//! #[ignore]                          // the user's other attributes
+//! fn my_test() -> R {
+//!     fn __pct_inner(py: &PythonContainer) -> R { body }
+//!     ::python_container_test::__private::run_test(
+//!         SPEC,
+//!         ::core::concat!(::core::module_path!(), "::", ::core::stringify!(my_test)),
+//!         |__pct_handle| __pct_inner(FromHandle::from_handle(__pct_handle)),
+//!     )
+//! }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ItemFn, ReturnType};
+
+use crate::attr::{Args, Gpu, Source};
+use crate::fallback::{self, Errors};
+use crate::validate::{self, TestFn};
+
+/// The whole attribute: parse → validate → expand, or the fallback on errors.
+pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(_) => return fallback::not_a_function(item),
+    };
+    let mut errors = Errors::default();
+    let args = errors.take(Args::parse(args));
+    let test = errors.take(validate::check(&item_fn));
+    match (args, test, errors.finish()) {
+        (Some(args), Some(test), Ok(())) => test_fn(&args, test),
+        (_, _, Err(errors)) => fallback::function(item_fn, errors),
+        // Unreachable: a missing value always comes with an error.
+        (_, _, Ok(())) => fallback::function(
+            item_fn,
+            syn::Error::new(
+                Span::call_site(),
+                "#[python_container_test]: internal error",
+            ),
+        ),
+    }
+}
+
+/// The test fn for a checked function and arguments.
+fn test_fn(args: &Args, test: TestFn) -> TokenStream {
+    let TestFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+        handle,
+    } = test;
+    let name = sig.ident.clone();
+    let output = sig.output.clone();
+    let inner = Ident::new("__pct_inner", Span::call_site());
+    let handle_var = Ident::new("__pct_handle", Span::call_site());
+    sig.ident = inner.clone();
+
+    let private = quote!(::python_container_test::__private);
+    // Spanned at the parameter's type: a type that is not a handle is reported there.
+    let from_handle = quote_spanned! {handle.ty.span()=>
+        #private::FromHandle::from_handle(#handle_var)
+    };
+    let call = match sig.asyncness {
+        Some(asyncness) => quote_spanned! {asyncness.span()=>
+            #private::block_on(#inner(#from_handle))
+        },
+        None => quote!(#inner(#from_handle)),
+    };
+    // Spanned at the return type: a type that is not a test outcome is reported there.
+    let run_test = match &output {
+        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #private::run_test),
+        ReturnType::Default => quote!(#private::run_test),
+    };
+    let spec = spec(args);
+
+    quote! {
+        #[::core::prelude::v1::test]
+        #(#attrs)*
+        #vis fn #name() #output {
+            #sig #block
+            #run_test(
+                #spec,
+                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                |#handle_var| #call,
+            )
+        }
+    }
+}
+
+/// The `ContainerSpec` expression the arguments describe.
+fn spec(args: &Args) -> TokenStream {
+    let private = quote!(::python_container_test::__private);
+    let mut spec = match &args.source {
+        Source::Image(image) => quote_spanned! {image.span()=>
+            #private::ContainerSpec::image(#image)
+        },
+        Source::Dockerfile(path) => quote_spanned! {path.span()=>
+            #private::ContainerSpec::dockerfile(
+                ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)
+            )
+        },
+        Source::Fixture(spec_fn) => quote_spanned!(spec_fn.span()=> #spec_fn()),
+    };
+    if let Some(gpu) = &args.gpu {
+        let mode = match gpu.value {
+            Gpu::Required => quote!(Required),
+            Gpu::None => quote!(None),
+            Gpu::Auto => quote!(Auto),
+        };
+        spec = quote_spanned!(gpu.name.span()=> #spec.gpu(#private::GpuMode::#mode));
+    }
+    if let Some(shared) = &args.shared {
+        let value = &shared.value;
+        spec = quote_spanned!(shared.name.span()=> #spec.shared(#value));
+    }
+    if let Some(preload) = &args.preload {
+        let modules = &preload.value;
+        // `[]` alone would leave the element type to infer.
+        let modules = if modules.is_empty() {
+            quote!(::core::iter::empty::<&'static str>())
+        } else {
+            quote!([#(#modules),*])
+        };
+        spec = quote_spanned!(preload.name.span()=> #spec.preload(#modules));
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        python_container_test(args, item).to_string()
+    }
+
+    #[test]
+    fn expands_a_plain_test() {
+        let actual = expand(
+            quote!(image = "img"),
+            quote! {
+                #[ignore]
+                pub fn my_test(py: &PythonContainer) -> R { body() }
+            },
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            #[ignore]
+            pub fn my_test() -> R {
+                fn __pct_inner(py: &PythonContainer) -> R { body() }
+                ::python_container_test::__private::run_test(
+                    ::python_container_test::__private::ContainerSpec::image("img"),
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(my_test)),
+                    |__pct_handle| __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle)),
+                )
+            }
+        };
+        assert_eq!(actual, expected.to_string());
+    }
+
+    #[test]
+    fn expands_an_async_test_without_return_type() {
+        let actual = expand(
+            quote!(fixture = support::spec),
+            quote!(
+                async fn t(py: PythonContainer) {}
+            ),
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            fn t() {
+                async fn __pct_inner(py: PythonContainer) {}
+                ::python_container_test::__private::run_test(
+                    support::spec(),
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(t)),
+                    |__pct_handle| ::python_container_test::__private::block_on(
+                        __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle))
+                    ),
+                )
+            }
+        };
+        assert_eq!(actual, expected.to_string());
+    }
+
+    #[test]
+    fn builds_the_spec() {
+        let args = Args::parse(quote!(
+            dockerfile = "docker/Dockerfile",
+            gpu = "auto",
+            shared = false,
+            preload = ["numpy", "json"]
+        ));
+        let Ok(args) = args else { panic!("rejected") };
+        let expected = quote! {
+            ::python_container_test::__private::ContainerSpec::dockerfile(
+                ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", "docker/Dockerfile")
+            )
+            .gpu(::python_container_test::__private::GpuMode::Auto)
+            .shared(false)
+            .preload(["numpy", "json"])
+        };
+        assert_eq!(spec(&args).to_string(), expected.to_string());
+    }
+
+    #[test]
+    fn empty_preload_has_a_type() {
+        let Ok(args) = Args::parse(quote!(image = "i", gpu = true, preload = [])) else {
+            panic!("rejected")
+        };
+        let expected = quote! {
+            ::python_container_test::__private::ContainerSpec::image("i")
+            .gpu(::python_container_test::__private::GpuMode::Required)
+            .preload(::core::iter::empty::<&'static str>())
+        };
+        assert_eq!(spec(&args).to_string(), expected.to_string());
+    }
+
+    #[test]
+    fn errors_keep_the_function_but_not_as_a_test() {
+        let actual = expand(
+            quote!(imgae = "i"),
+            quote! {
+                #[test]
+                #[ignore]
+                #[should_panic]
+                /// Docs.
+                fn t(a: u8, b: u8) {}
+            },
+        );
+        assert!(
+            actual.starts_with(
+                "# [allow (dead_code)] # [doc = r\" Docs.\"] fn t (a : u8 , b : u8) { }"
+            ),
+            "{actual}"
+        );
+        assert_eq!(actual.matches("compile_error").count(), 4, "{actual}");
+        assert!(!actual.contains("v1 :: test"));
+    }
+
+    #[test]
+    fn not_a_function() {
+        let actual = expand(
+            quote!(image = "i"),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(actual.starts_with("struct S ;"), "{actual}");
+        assert!(actual.contains("goes on a function"));
+    }
+}

@@ -1,0 +1,101 @@
+//! The errors of the handle's methods.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What went wrong. A command that ran and exited non-zero is not an error
+/// (see [`ExecOutput`](crate::ExecOutput)); these are the cases where there is
+/// no result to look at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The container could not be had or was lost (no Docker, unknown image,
+    /// no Python in the image, no GPU runtime, the container went away, ...).
+    #[error(transparent)]
+    Container(#[from] python_container_test_fixtures::Error),
+    /// A path inside the container does not exist.
+    #[error("`{path}` does not exist in container {container}")]
+    NotFound {
+        /// The path, resolved against the test's workdir.
+        path: String,
+        /// The container name.
+        container: String,
+    },
+    /// A host file or folder could not be read or written.
+    #[error("host path `{}`: {source}", path.display())]
+    HostPath {
+        /// The path on the host.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An archive from the container holds an entry that would land outside
+    /// the target folder (`..`, an absolute path, a link pointing out).
+    #[error("refusing to unpack `{entry}` from the container: {reason}")]
+    UnsafeArchive {
+        /// The entry's path in the archive.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The program to exec is not in the container.
+    #[error("`{program}` was not found in container {container}: {detail}")]
+    ProgramNotFound {
+        /// The program (`argv[0]`).
+        program: String,
+        /// The container name.
+        container: String,
+        /// What the engine said.
+        detail: String,
+    },
+    /// An empty argv.
+    #[error("exec needs a program to run: the argv is empty")]
+    EmptyCommand,
+    /// Python raised while evaluating an expression.
+    #[error("Python raised evaluating `{expr}`:\n{traceback}")]
+    Python {
+        /// The expression.
+        expr: String,
+        /// The Python traceback.
+        traceback: String,
+    },
+    /// The value of an `eval` is not JSON-serialisable.
+    #[error("the value of `{expr}` is not JSON-serialisable: {detail}. Convert it in the expression (e.g. list(...), str(...), .tolist())")]
+    NotJson {
+        /// The expression.
+        expr: String,
+        /// Python's message.
+        detail: String,
+    },
+    /// The JSON from `eval` does not fit the requested Rust type.
+    #[error("the value of `{expr}` ({json}) does not fit the requested type: {source}")]
+    Decode {
+        /// The expression.
+        expr: String,
+        /// The JSON text (truncated).
+        json: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A command ran longer than its timeout and was killed.
+    #[error("`{command}` did not finish within {timeout:?} and was killed")]
+    Timeout {
+        /// The command.
+        command: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A Docker API call failed.
+    #[error("Docker API call `{call}` failed: {detail}")]
+    Docker {
+        /// The call.
+        call: String,
+        /// What the client said.
+        detail: String,
+    },
+}
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

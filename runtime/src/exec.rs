@@ -1,0 +1,235 @@
+//! Running a program in the container (`docker exec`).
+
+use crate::error::{Error, Result};
+use futures_util::StreamExt;
+use python_container_test_fixtures::bollard::container::LogOutput;
+use python_container_test_fixtures::bollard::exec::{CreateExecOptions, StartExecResults};
+use python_container_test_fixtures::Fixture;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// Options of [`PythonContainer::exec_with`](crate::PythonContainer::exec_with).
+/// Every field is optional: `ExecOptions { timeout: Some(..), ..Default::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Working directory; relative paths resolve against the test's workdir,
+    /// which is also the default.
+    pub workdir: Option<String>,
+    /// User (`name`, `uid` or `uid:gid`); default: the container's.
+    pub user: Option<String>,
+    /// Bytes written to the program's stdin, which is then closed. `None`: no stdin.
+    pub stdin: Option<Vec<u8>>,
+    /// Kill the program and return [`Error::Timeout`] after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// What a finished program left: its exit code and both output streams.
+/// A non-zero exit is a result like any other, not an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The exit code (`128 + n` when killed by signal `n`).
+    pub exit_code: i64,
+    /// Everything written to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything written to stderr.
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    /// True when the exit code is 0.
+    pub fn success(&self) -> bool {
+        self.exit_code == 0
+    }
+
+    /// Stdout as text (invalid UTF-8 replaced).
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Stderr as text (invalid UTF-8 replaced).
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// Panics, showing the exit code and both streams, unless the exit code is
+    /// 0. Returns `self` for chaining. A test assertion helper.
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        if !self.success() {
+            panic!(
+                "command failed with exit code {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.exit_code,
+                self.stdout_str(),
+                self.stderr_str()
+            );
+        }
+        self
+    }
+}
+
+/// Runs `argv` in the fixture's container and collects its output. Runs on
+/// the fixtures runtime.
+pub(crate) async fn exec(
+    fixture: Arc<Fixture>,
+    argv: Vec<String>,
+    options: ExecOptions,
+    workdir: String,
+) -> Result<ExecOutput> {
+    let Some(program) = argv.first().cloned() else {
+        return Err(Error::EmptyCommand);
+    };
+    let docker = python_container_test_fixtures::docker().await?;
+    let marker = unique_marker();
+    let mut env: Vec<String> = options
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    env.push(format!("PCT_EXEC_ID={marker}"));
+    let docker_err = |call: &str| {
+        let call = format!("{call} `{program}` in {}", fixture.name());
+        move |e: python_container_test_fixtures::bollard::errors::Error| Error::Docker {
+            call,
+            detail: e.to_string(),
+        }
+    };
+    let created = docker
+        .create_exec(
+            fixture.id(),
+            CreateExecOptions {
+                attach_stdin: Some(options.stdin.is_some()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                cmd: Some(argv.clone()),
+                env: Some(env),
+                user: options.user.clone(),
+                working_dir: Some(workdir),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(docker_err("create exec"))?;
+    let started = docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(docker_err("start exec"))?;
+    let StartExecResults::Attached { mut output, mut input } = started else {
+        return Err(Error::Docker {
+            call: format!("start exec `{program}`"),
+            detail: "started detached".into(),
+        });
+    };
+    let stdin = options.stdin;
+    let collect = async move {
+        let feed = async {
+            if let Some(bytes) = stdin {
+                // A program that exits without reading its stdin closes the
+                // pipe: that is not an error of ours.
+                let _ = input.write_all(&bytes).await;
+                let _ = input.shutdown().await;
+            }
+        };
+        let read = async {
+            let mut out = ExecOutput::default();
+            while let Some(chunk) = output.next().await {
+                match chunk {
+                    Ok(LogOutput::StdOut { message }) => out.stdout.extend_from_slice(&message),
+                    Ok(LogOutput::StdErr { message }) => out.stderr.extend_from_slice(&message),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(Error::Docker {
+                            call: "read exec output".into(),
+                            detail: e.to_string(),
+                        })
+                    }
+                }
+            }
+            Ok(out)
+        };
+        let ((), out) = tokio::join!(feed, read);
+        out
+    };
+    let mut out = match options.timeout {
+        None => collect.await?,
+        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
+            Ok(out) => out?,
+            Err(_) => {
+                let killed = fixture
+                    .lease()
+                    .request("kill_marked", json!({ "marker": marker }))
+                    .await;
+                if let Err(e) = killed {
+                    tracing::warn!("could not kill timed-out `{program}`: {e}");
+                }
+                return Err(Error::Timeout {
+                    command: argv.join(" "),
+                    timeout,
+                });
+            }
+        },
+    };
+    let inspected = docker
+        .inspect_exec(&created.id)
+        .await
+        .map_err(docker_err("inspect exec"))?;
+    out.exit_code = inspected.exit_code.unwrap_or(-1);
+    if matches!(out.exit_code, 126 | 127) && out.stdout.starts_with(b"OCI runtime exec failed") {
+        return Err(Error::ProgramNotFound {
+            program,
+            container: fixture.name().to_owned(),
+            detail: out.stdout_str().trim().to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+fn unique_marker() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_follows_the_exit_code() {
+        let ok = ExecOutput {
+            exit_code: 0,
+            ..Default::default()
+        };
+        assert!(ok.success());
+        ok.assert_success();
+        let failed = ExecOutput {
+            exit_code: 2,
+            stdout: b"out".to_vec(),
+            stderr: vec![0xff, b'e'],
+        };
+        assert!(!failed.success());
+        assert_eq!(failed.stderr_str(), "\u{fffd}e");
+    }
+
+    #[test]
+    #[should_panic(expected = "exit code 2")]
+    fn assert_success_shows_the_exit_code() {
+        ExecOutput {
+            exit_code: 2,
+            ..Default::default()
+        }
+        .assert_success();
+    }
+}

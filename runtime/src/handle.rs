@@ -1,0 +1,368 @@
+//! [`PythonContainer`]: the handle a test gets.
+
+use crate::copy;
+use crate::error::{Error, Result};
+use crate::exec::{self, ExecOptions, ExecOutput};
+use crate::python;
+use futures_util::StreamExt;
+use python_container_test_fixtures::bollard::query_parameters::{
+    DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use python_container_test_fixtures::{self as fixtures, ContainerSpec, Fixture};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A handle to a running container with Python, shared by every test of an
+/// equal [`ContainerSpec`]. Cloning is cheap; the test's private working
+/// directory ([`workdir`](Self::workdir)) is removed when the last clone is
+/// dropped.
+///
+/// Every method blocks until the container answers; they work in plain and in
+/// async tests alike. Relative container paths resolve against the workdir.
+#[derive(Clone)]
+pub struct PythonContainer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fixture: Arc<Fixture>,
+    workdir: String,
+    image: String,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let fixture = self.fixture.clone();
+        let path = std::mem::take(&mut self.workdir);
+        if let Ok(runtime) = fixtures::runtime() {
+            runtime.spawn(async move {
+                let _ = fixture
+                    .lease()
+                    .request("remove_workdir", json!({ "path": path }))
+                    .await;
+            });
+        }
+    }
+}
+
+impl std::fmt::Debug for PythonContainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PythonContainer")
+            .field("name", &self.name())
+            .field("id", &self.id())
+            .field("image", &self.image())
+            .field("workdir", &self.workdir())
+            .finish()
+    }
+}
+
+/// What `#[python_container_test]` runs: acquire, run the body, release.
+pub(crate) fn run_test<R>(
+    spec: ContainerSpec,
+    test_name: &'static str,
+    body: impl FnOnce(&PythonContainer) -> R,
+) -> R {
+    let image = spec.image_name();
+    match PythonContainer::for_test(spec, test_name) {
+        Ok(handle) => body(&handle),
+        Err(e) => panic!("python-container-test: no container of image `{image}` for test `{test_name}`: {e}"),
+    }
+}
+
+impl PythonContainer {
+    /// Acquires a container for `spec` outside the test macro (in a helper,
+    /// a benchmark or `main`). Blocks until it runs.
+    pub fn start(spec: ContainerSpec) -> Result<Self> {
+        Self::for_test(spec, "manual")
+    }
+
+    /// Acquires a container for the test `test_name`.
+    fn for_test(spec: ContainerSpec, test_name: &str) -> Result<Self> {
+        let name = test_name.to_owned();
+        fixtures::block_on(async move {
+            let image = spec.image_name();
+            let fixture = fixtures::acquire_async(spec).await?;
+            let made = fixture
+                .lease()
+                .request("make_workdir", json!({ "name": name }))
+                .await?;
+            let workdir = made
+                .get("path")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| fixtures::Error::Agent {
+                    detail: format!("make_workdir answered without a path: {made}"),
+                })?;
+            Ok(PythonContainer {
+                inner: Arc::new(Inner {
+                    fixture,
+                    workdir,
+                    image,
+                }),
+            })
+        })
+    }
+
+    /// Runs `argv` (a real `docker exec`) in the test's workdir.
+    pub fn exec<I, S>(&self, argv: I) -> Result<ExecOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.exec_with(argv, ExecOptions::default())
+    }
+
+    /// Runs `argv` with environment, workdir, user, stdin or a timeout.
+    pub fn exec_with<I, S>(&self, argv: I, options: ExecOptions) -> Result<ExecOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let argv: Vec<String> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
+        let fixture = self.inner.fixture.clone();
+        fixtures::block_on(exec::exec(fixture, argv, options, workdir))
+    }
+
+    /// Runs Python `code` (`python -c code`).
+    pub fn python(&self, code: &str) -> Result<ExecOutput> {
+        self.exec(python::code_argv(self.python_program(), code))
+    }
+
+    /// Runs a module as a script (`python -m module args...`).
+    pub fn run_module(&self, module: &str, args: &[&str]) -> Result<ExecOutput> {
+        self.exec(python::module_argv(self.python_program(), module, args))
+    }
+
+    /// Copies the host script `host_path` into the container and runs it
+    /// (`python script.py args...`).
+    pub fn run_script(&self, host_path: impl AsRef<Path>, args: &[&str]) -> Result<ExecOutput> {
+        let host_path = host_path.as_ref();
+        let bytes = std::fs::read(host_path).map_err(|source| Error::HostPath {
+            path: host_path.to_path_buf(),
+            source,
+        })?;
+        let file_name = host_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "script.py".to_owned());
+        let script = format!(".python-container-test/scripts/{file_name}");
+        self.write_file(&script, bytes)?;
+        self.exec(python::script_argv(
+            self.python_program(),
+            &self.resolve(&script),
+            args,
+        ))
+    }
+
+    /// Evaluates a Python expression and returns its value, through JSON.
+    /// A raised exception is [`Error::Python`] with the traceback.
+    ///
+    /// ```no_run
+    /// # fn f(py: &python_container_test::PythonContainer) -> python_container_test::Result<()> {
+    /// let total: i64 = py.eval("sum(range(10))")?;
+    /// assert_eq!(total, 45);
+    /// # Ok(()) }
+    /// ```
+    pub fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
+        let out = self.exec(python::eval_argv(self.python_program(), expr))?;
+        python::decode_eval(expr, out)
+    }
+
+    /// Writes `bytes` to the file `path`, creating its parent folders.
+    pub fn write_file(&self, path: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
+        let path = self.resolve(path);
+        let (parent, name) = split_parent(&path);
+        let archive = copy::tar_file(&name, bytes.as_ref(), 0o644)?;
+        self.upload(parent, archive)
+    }
+
+    /// Reads the file `path`.
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        let path = self.resolve(path);
+        let archive = self.download(&path)?;
+        copy::untar_file(&archive, &path)
+    }
+
+    /// Copies the host file or folder `host_path` to `container_path`, which
+    /// becomes a copy of it (parent folders are created).
+    pub fn copy_to(&self, host_path: impl AsRef<Path>, container_path: &str) -> Result<()> {
+        let path = self.resolve(container_path);
+        let (parent, name) = split_parent(&path);
+        let archive = copy::tar_path(host_path.as_ref(), &name)?;
+        self.upload(parent, archive)
+    }
+
+    /// Copies the container file or folder `container_path` to `host_path`,
+    /// which becomes a copy of it. Refuses archive entries that would land
+    /// outside `host_path` ([`Error::UnsafeArchive`]).
+    pub fn copy_from(&self, container_path: &str, host_path: impl AsRef<Path>) -> Result<()> {
+        let path = self.resolve(container_path);
+        let archive = self.download(&path)?;
+        copy::untar_to(&archive, host_path.as_ref())
+    }
+
+    /// The container's output (stdout and stderr of its main process).
+    pub fn logs(&self) -> Result<String> {
+        let id = self.id().to_owned();
+        self.on_engine("logs", move |docker| async move {
+            let options = LogsOptionsBuilder::default()
+                .stdout(true)
+                .stderr(true)
+                .build();
+            let mut stream = docker.logs(&id, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                text.push_str(&chunk?.to_string());
+            }
+            Ok(text)
+        })
+    }
+
+    /// The test's private working directory in the container.
+    pub fn workdir(&self) -> &str {
+        &self.inner.workdir
+    }
+
+    /// The container's id.
+    pub fn id(&self) -> &str {
+        self.inner.fixture.id()
+    }
+
+    /// The container's name (`docker exec -it <name> bash` gets you in).
+    pub fn name(&self) -> &str {
+        self.inner.fixture.name()
+    }
+
+    /// The image the container runs.
+    pub fn image(&self) -> &str {
+        &self.inner.image
+    }
+
+    /// Whether the container has GPUs.
+    pub fn gpu(&self) -> bool {
+        self.inner.fixture.gpu()
+    }
+
+    /// The spec the container was made from.
+    pub fn spec(&self) -> &ContainerSpec {
+        self.inner.fixture.spec()
+    }
+
+    /// `path` made absolute against the test's workdir.
+    pub fn resolve(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            path.to_owned()
+        } else if path == "." || path.is_empty() {
+            self.inner.workdir.clone()
+        } else {
+            format!("{}/{}", self.inner.workdir, path.trim_start_matches("./"))
+        }
+    }
+
+    fn python_program(&self) -> &str {
+        self.spec().python_program()
+    }
+
+    /// Creates `parent` (as the container's user) and unpacks `archive` in it.
+    fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
+        let fixture = self.inner.fixture.clone();
+        fixtures::block_on(async move {
+            fixture
+                .lease()
+                .request("make_dirs", json!({ "path": parent }))
+                .await?;
+            let docker = fixtures::docker().await?;
+            let options = UploadToContainerOptionsBuilder::default()
+                .path(&parent)
+                .copy_uidgid("true")
+                .build();
+            docker
+                .upload_to_container(
+                    fixture.id(),
+                    Some(options),
+                    fixtures::bollard::body_full(archive.into()),
+                )
+                .await
+                .map_err(|e| Error::Docker {
+                    call: format!("upload to {parent} in {}", fixture.name()),
+                    detail: e.to_string(),
+                })
+        })
+    }
+
+    /// The tar archive of `path` in the container.
+    fn download(&self, path: &str) -> Result<Vec<u8>> {
+        let id = self.id().to_owned();
+        let name = self.name().to_owned();
+        let path = path.to_owned();
+        fixtures::block_on(async move {
+            let docker = fixtures::docker().await?;
+            let options = DownloadFromContainerOptionsBuilder::default()
+                .path(&path)
+                .build();
+            let mut stream = docker.download_from_container(&id, Some(options));
+            let mut archive = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(bytes) => archive.extend_from_slice(&bytes),
+                    Err(e) if fixtures::status_of(&e) == Some(404) => {
+                        return Err(Error::NotFound {
+                            path,
+                            container: name,
+                        })
+                    }
+                    Err(e) => {
+                        return Err(Error::Docker {
+                            call: format!("download {path} from {name}"),
+                            detail: e.to_string(),
+                        })
+                    }
+                }
+            }
+            Ok(archive)
+        })
+    }
+
+    /// Runs a Docker call on the fixtures runtime.
+    fn on_engine<T, F, Fut>(&self, call: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&'static fixtures::bollard::Docker) -> Fut + Send + 'static,
+        Fut: Future<Output = std::result::Result<T, fixtures::bollard::errors::Error>> + Send,
+    {
+        let name = self.name().to_owned();
+        fixtures::block_on(async move {
+            let docker = fixtures::docker().await?;
+            f(docker).await.map_err(|e| Error::Docker {
+                call: format!("{call} of {name}"),
+                detail: e.to_string(),
+            })
+        })
+    }
+}
+
+/// `/a/b/c` → (`/a/b`, `c`).
+fn split_parent(path: &str) -> (String, String) {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/".to_owned(), name.to_owned()),
+        Some((parent, name)) => (parent.to_owned(), name.to_owned()),
+        None => (".".to_owned(), trimmed.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_parent;
+
+    #[test]
+    fn splits_paths() {
+        assert_eq!(split_parent("/a/b/c"), ("/a/b".into(), "c".into()));
+        assert_eq!(split_parent("/c"), ("/".into(), "c".into()));
+        assert_eq!(split_parent("/a/b/"), ("/a".into(), "b".into()));
+    }
+}

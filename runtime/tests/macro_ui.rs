@@ -1,0 +1,92 @@
+//! What `#[python_container_test]` accepts and how it reports what it does not.
+//!
+//! `tests/ui/fail/*.rs`: one mistake each, with the expected errors beside it
+//! (`TRYBUILD=overwrite cargo test -p python-container-test --test macro_ui`
+//! regenerates them; read the diff).
+//!
+//! `tests/ui/pass/*.rs`: accepted uses. trybuild builds them as plain binaries,
+//! where rustc drops every `#[test]` fn, so they prove that the macro emits no
+//! error but not that its output type-checks. `expansions` below does that:
+//! this file is built with `--test`, so the same uses are type-checked against
+//! the real runtime here, without ever running (they need Docker).
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/fail/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}
+
+/// The accepted uses, type-checked but never run: a `#[test]` fn nested in a
+/// fn body is compiled but not registered with the harness.
+#[allow(dead_code, unnameable_test_items, clippy::let_unit_value)]
+fn expansions() {
+    use python_container_test::{python_container_test, ContainerSpec, PythonContainer};
+
+    const PYTHON: &str = "python:3.12-slim";
+
+    fn spec() -> ContainerSpec {
+        ContainerSpec::image(PYTHON).env("PYTHONHASHSEED", "0")
+    }
+
+    #[python_container_test(image = "python:3.12-slim")]
+    fn string_image(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(image = PYTHON)]
+    fn const_path_image(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(dockerfile = "docker/Dockerfile")]
+    fn dockerfile(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(fixture = spec, shared = false)]
+    fn fixture_fn(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(image = PYTHON, gpu = "auto", preload = ["numpy", "json"])]
+    fn gpu_auto_and_preload(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(image = PYTHON, gpu = true, preload = [])]
+    fn gpu_required_and_empty_preload(py: &PythonContainer) {
+        let _ = py;
+    }
+
+    #[python_container_test(image = PYTHON)]
+    async fn async_fn(py: &PythonContainer) {
+        let _ = py;
+        std::future::ready(()).await;
+    }
+
+    #[python_container_test(image = PYTHON)]
+    async fn async_result(py: PythonContainer) -> Result<(), String> {
+        let _ = py;
+        Ok(())
+    }
+
+    #[python_container_test(image = PYTHON)]
+    fn result_return(py: &PythonContainer) -> Result<(), String> {
+        let _ = py;
+        Ok(())
+    }
+
+    #[python_container_test(image = PYTHON)]
+    fn owned_handle(py: PythonContainer) {
+        drop(py);
+    }
+
+    /// Doc comments, `#[ignore]` and `#[should_panic]` stay on the test.
+    #[python_container_test(image = PYTHON)]
+    #[ignore = "needs Docker"]
+    #[should_panic(expected = "boom")]
+    fn attributes_kept(_: &PythonContainer) {
+        panic!("boom");
+    }
+}

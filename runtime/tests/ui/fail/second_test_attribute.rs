@@ -1,0 +1,9 @@
+use python_container_test::{python_container_test, PythonContainer};
+
+#[python_container_test(image = "python:3.12-slim")]
+#[test]
+fn second_test_attribute(py: &PythonContainer) {
+    let _ = py;
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use python_container_test::{python_container_test, PythonContainer};
+
+mod images {
+    pub const PYTHON: &str = "python:3.12-slim";
+}
+
+#[python_container_test(image = images::PYTHON)]
+fn const_path_image(py: &PythonContainer) {
+    let _ = py;
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use python_container_test::{python_container_test, PythonContainer};
+
+/// Checks that doc comments stay on the generated test.
+///
+/// Several lines of them.
+#[python_container_test(image = "python:3.12-slim")]
+#[allow(clippy::let_unit_value)]
+fn doc_comments(py: &PythonContainer) {
+    let _ = py;
+}
+
+fn main() {}
