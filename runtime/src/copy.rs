@@ -7,32 +7,77 @@ use crate::error::{Error, Result};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+/// Who the files in an archive belong to (uid, gid).
+pub(crate) type Owner = (u32, u32);
+
 /// A tar holding one file `name` with `bytes`.
-pub(crate) fn tar_file(name: &str, bytes: &[u8], mode: u32) -> Result<Vec<u8>> {
+pub(crate) fn tar_file(name: &str, bytes: &[u8], owner: Owner) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
+    let mut header = header(tar::EntryType::Regular, 0o644, owner);
     header.set_size(bytes.len() as u64);
-    header.set_mode(mode);
-    header.set_mtime(now());
-    header.set_entry_type(tar::EntryType::Regular);
     builder
         .append_data(&mut header, name, bytes)
         .map_err(|source| host_err(name, source))?;
     builder.into_inner().map_err(|source| host_err(name, source))
 }
 
-/// A tar of the host file or folder `source`, its top entry renamed `name`.
-pub(crate) fn tar_path(source: &Path, name: &str) -> Result<Vec<u8>> {
-    let metadata = std::fs::metadata(source).map_err(|e| host_err(source, e))?;
+/// A tar of the host file or folder `source`, its top entry renamed `name`,
+/// every entry owned by `owner`. Symlinks are kept as links.
+pub(crate) fn tar_path(source: &Path, name: &str, owner: Owner) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
-    builder.follow_symlinks(false);
-    let result = if metadata.is_dir() {
-        builder.append_dir_all(name, source)
-    } else {
-        builder.append_path_with_name(source, name)
-    };
-    result.map_err(|e| host_err(source, e))?;
+    append_tree(&mut builder, source, Path::new(name), owner)?;
     builder.into_inner().map_err(|e| host_err(source, e))
+}
+
+fn append_tree(
+    builder: &mut tar::Builder<Vec<u8>>,
+    source: &Path,
+    name: &Path,
+    owner: Owner,
+) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::symlink_metadata(source).map_err(|e| host_err(source, e))?;
+    let mode = metadata.permissions().mode() & 0o7777;
+    let file_type = metadata.file_type();
+    if file_type.is_symlink() {
+        let target = std::fs::read_link(source).map_err(|e| host_err(source, e))?;
+        let mut header = header(tar::EntryType::Symlink, 0o777, owner);
+        builder
+            .append_link(&mut header, name, target)
+            .map_err(|e| host_err(source, e))
+    } else if file_type.is_dir() {
+        let mut header = header(tar::EntryType::Directory, mode, owner);
+        builder
+            .append_data(&mut header, name, std::io::empty())
+            .map_err(|e| host_err(source, e))?;
+        let mut children: Vec<_> = std::fs::read_dir(source)
+            .map_err(|e| host_err(source, e))?
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| host_err(source, e))?;
+        children.sort_by_key(|c| c.file_name());
+        for child in children {
+            append_tree(builder, &child.path(), &name.join(child.file_name()), owner)?;
+        }
+        Ok(())
+    } else {
+        let file = std::fs::File::open(source).map_err(|e| host_err(source, e))?;
+        let mut header = header(tar::EntryType::Regular, mode, owner);
+        header.set_size(metadata.len());
+        builder
+            .append_data(&mut header, name, file)
+            .map_err(|e| host_err(source, e))
+    }
+}
+
+fn header(kind: tar::EntryType, mode: u32, (uid, gid): Owner) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(mode);
+    header.set_uid(uid.into());
+    header.set_gid(gid.into());
+    header.set_mtime(now());
+    header.set_size(0);
+    header
 }
 
 /// The bytes of the single regular file in `archive`.
@@ -244,7 +289,7 @@ mod tests {
 
     #[test]
     fn round_trips_a_single_file() {
-        let tar = tar_file("f.bin", &[0, 159, 255], 0o600).unwrap();
+        let tar = tar_file("f.bin", &[0, 159, 255], (1000, 1000)).unwrap();
         assert_eq!(untar_file(&tar, "f.bin").unwrap(), vec![0, 159, 255]);
     }
 }

@@ -176,7 +176,7 @@ impl PythonContainer {
     pub fn write_file(&self, path: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
         let path = self.resolve(path);
         let (parent, name) = split_parent(&path);
-        let archive = copy::tar_file(&name, bytes.as_ref(), 0o644)?;
+        let archive = copy::tar_file(&name, bytes.as_ref(), self.owner())?;
         self.upload(parent, archive)
     }
 
@@ -192,7 +192,7 @@ impl PythonContainer {
     pub fn copy_to(&self, host_path: impl AsRef<Path>, container_path: &str) -> Result<()> {
         let path = self.resolve(container_path);
         let (parent, name) = split_parent(&path);
-        let archive = copy::tar_path(host_path.as_ref(), &name)?;
+        let archive = copy::tar_path(host_path.as_ref(), &name, self.owner())?;
         self.upload(parent, archive)
     }
 
@@ -263,6 +263,11 @@ impl PythonContainer {
         }
     }
 
+    /// The uid and gid files copied in belong to: the container's user.
+    fn owner(&self) -> (u32, u32) {
+        self.inner.fixture.lease().owner()
+    }
+
     fn python_program(&self) -> &str {
         self.spec().python_program()
     }
@@ -278,7 +283,6 @@ impl PythonContainer {
             let docker = fixtures::docker().await?;
             let options = UploadToContainerOptionsBuilder::default()
                 .path(&parent)
-                .copy_uidgid("true")
                 .build();
             docker
                 .upload_to_container(
