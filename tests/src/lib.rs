@@ -1,1 +1,78 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: image names, the probe process,
+//! and looking at the engine with the `docker` CLI (independent of the crate
+//! under test).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The project's default Python image (built by `docker/build-images.sh`).
+pub const IMAGE: &str = "python-container-test/python:3.11";
+/// The example image with numpy installed offline.
+pub const NUMPY_IMAGE: &str = "python-container-test/numpy:3.11";
+/// An image without Python.
+pub const NO_PYTHON_IMAGE: &str = "python-container-test/no-python:bookworm";
+
+/// Label of every container the crate creates.
+pub const MANAGED: &str = "python-container-test.managed=true";
+
+/// A scope no other test uses, so its containers are its own.
+pub fn unique_scope(test: &str) -> String {
+    format!("e2e-{test}-{}-{}", std::process::id(), now_nanos())
+}
+
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+}
+
+/// Ids of the containers (any state) with all these labels.
+pub fn containers_with(labels: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("docker");
+    cmd.args(["ps", "-aq", "--no-trunc"]);
+    for label in labels {
+        cmd.args(["--filter", &format!("label={label}")]);
+    }
+    let out = cmd.output().expect("docker CLI runs");
+    assert!(out.status.success(), "docker ps failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The containers of a scope.
+pub fn containers_in_scope(scope: &str) -> Vec<String> {
+    containers_with(&[MANAGED, &format!("python-container-test.scope={scope}")])
+}
+
+/// Waits until `f` returns an empty list, up to `timeout`; returns what is left.
+pub fn wait_until_empty(timeout: Duration, f: impl Fn() -> Vec<String>) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = f();
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Whether a container exists (any state).
+pub fn container_exists(id: &str) -> bool {
+    Command::new("docker")
+        .args(["inspect", "--format", "{{.Id}}", id])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// A `probe` process (a stand-in for one test process): see `src/bin/probe.rs`.
+/// `exe` is `env!("CARGO_BIN_EXE_probe")`, known to integration tests only.
+pub fn probe(exe: &str, scope: &str, linger_secs: f64) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.env("PYTHON_CONTAINER_TEST_SCOPE", scope)
+        .env("PYTHON_CONTAINER_TEST_LINGER", linger_secs.to_string());
+    cmd
+}

@@ -1,0 +1,58 @@
+//! A stand-in for one test process, driven by the lifecycle tests.
+//!
+//! `probe [--image IMAGE] [--hold SECS] [--end exit|panic|abort|hang]`
+//!
+//! Acquires a container of IMAGE (default: the project image), prints
+//! `id=<container id>` and `ready`, runs one Python call, holds the handle for
+//! SECS, then ends the way `--end` says (`hang` waits to be killed).
+//! On failure it prints `error=<message>` and exits 2.
+
+use python_container_test::{ContainerSpec, PythonContainer};
+use std::io::Write;
+use std::time::Duration;
+
+fn main() {
+    let mut image = python_container_test_e2e::IMAGE.to_owned();
+    let mut hold = 0.0_f64;
+    let mut end = "exit".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next().unwrap_or_default();
+        match arg.as_str() {
+            "--image" => image = value,
+            "--hold" => hold = value.parse().unwrap_or(0.0),
+            "--end" => end = value,
+            other => {
+                eprintln!("probe: unknown argument {other}");
+                std::process::exit(64);
+            }
+        }
+    }
+    let py = match PythonContainer::start(ContainerSpec::image(&image)) {
+        Ok(py) => py,
+        Err(e) => {
+            println!("error={e}");
+            std::process::exit(2);
+        }
+    };
+    println!("id={}", py.id());
+    match py.eval::<i64>("6 * 7") {
+        Ok(42) => println!("ready"),
+        other => {
+            println!("error=eval gave {other:?}");
+            std::process::exit(2);
+        }
+    }
+    let _ = std::io::stdout().flush();
+    std::thread::sleep(Duration::from_secs_f64(hold));
+    match end.as_str() {
+        "panic" => panic!("probe panics while holding the handle"),
+        "abort" => std::process::abort(),
+        "hang" => loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        },
+        _ => {
+            drop(py);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Every method of the handle, against the real engine.
+
+use python_container_test::{python_container_test, Error, ExecOptions, PythonContainer};
+use python_container_test_e2e::IMAGE;
+use std::time::Duration;
+
+#[python_container_test(image = IMAGE)]
+fn code_runs_in_the_container_not_on_the_host(py: &PythonContainer) {
+    assert!(!std::path::Path::new("/etc/python-container-test-image").exists());
+    let marker = py.read_file("/etc/python-container-test-image").unwrap();
+    assert_eq!(String::from_utf8_lossy(&marker).trim(), "python-container-test default image");
+    let out = py.exec(["cat", "/etc/python-container-test-image"]).unwrap();
+    out.assert_success();
+    assert!(out.stdout_str().contains("default image"));
+}
+
+#[python_container_test(image = IMAGE)]
+fn exec_returns_exit_code_and_both_streams(py: &PythonContainer) {
+    let out = py.exec(["sh", "-c", "echo out; echo err >&2; exit 3"]).unwrap();
+    assert_eq!(out.exit_code, 3);
+    assert!(!out.success());
+    assert_eq!(out.stdout_str(), "out\n");
+    assert_eq!(out.stderr_str(), "err\n");
+}
+
+#[python_container_test(image = IMAGE)]
+fn exec_with_env_workdir_user_and_stdin(py: &PythonContainer) {
+    py.exec(["mkdir", "-p", "sub"]).unwrap().assert_success();
+    let out = py
+        .exec_with(
+            ["sh", "-c", "echo $GREETING; pwd; id -u; cat"],
+            ExecOptions {
+                env: vec![("GREETING".into(), "hello".into())],
+                workdir: Some("sub".into()),
+                user: Some("0".into()),
+                stdin: Some(b"from stdin".to_vec()),
+                timeout: Some(Duration::from_secs(30)),
+            },
+        )
+        .unwrap();
+    out.assert_success();
+    let expected = format!("hello\n{}/sub\n0\nfrom stdin", py.workdir());
+    assert_eq!(out.stdout_str(), expected);
+}
+
+#[python_container_test(image = IMAGE)]
+fn exec_timeout_kills_the_program(py: &PythonContainer) {
+    let options = ExecOptions {
+        timeout: Some(Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let err = py.exec_with(["sleep", "60"], options).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    let left = py.exec(["sh", "-c", "ps -eo args | grep '^sleep 60' || true"]).unwrap();
+    assert_eq!(left.stdout_str(), "", "the timed-out program is still running");
+}
+
+#[python_container_test(image = IMAGE)]
+fn exec_of_a_missing_program_is_a_clear_error(py: &PythonContainer) {
+    let err = py.exec(["no-such-program", "--flag"]).unwrap_err();
+    assert!(matches!(err, Error::ProgramNotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("`no-such-program` was not found"), "{err}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn python_runs_code(py: &PythonContainer) {
+    let out = py.python("import sys; print('hi'); sys.exit(4)").unwrap();
+    assert_eq!(out.exit_code, 4);
+    assert_eq!(out.stdout_str(), "hi\n");
+}
+
+#[python_container_test(image = IMAGE)]
+fn python_that_raises_gives_exit_1_and_the_traceback(py: &PythonContainer) {
+    let out = py.python("raise ValueError('boom')").unwrap();
+    assert_eq!(out.exit_code, 1);
+    assert!(out.stderr_str().contains("ValueError: boom"), "{}", out.stderr_str());
+}
+
+#[python_container_test(image = IMAGE)]
+fn run_module_passes_arguments(py: &PythonContainer) {
+    py.write_file("data.json", br#"{"b": 1, "a": [1, 2]}"#).unwrap();
+    let out = py.run_module("json.tool", &["--sort-keys", "--compact", "data.json"]).unwrap();
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "{\"a\":[1,2],\"b\":1}\n");
+}
+
+#[python_container_test(image = IMAGE)]
+fn run_script_copies_a_host_script_and_runs_it(py: &PythonContainer) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("greet.py");
+    std::fs::write(&script, "import sys\nprint('hello', *sys.argv[1:], __name__)\n").unwrap();
+    let out = py.run_script(&script, &["a", "b"]).unwrap();
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "hello a b __main__\n");
+}
+
+#[python_container_test(image = IMAGE)]
+fn run_script_of_a_missing_host_file_names_it(py: &PythonContainer) {
+    let err = py.run_script("/no/such/script.py", &[]).unwrap_err();
+    assert!(matches!(err, Error::HostPath { .. }), "{err:?}");
+    assert!(err.to_string().contains("/no/such/script.py"), "{err}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn eval_returns_serde_values(py: &PythonContainer) {
+    let squares: Vec<i64> = py.eval("[i * i for i in range(4)]").unwrap();
+    assert_eq!(squares, [0, 1, 4, 9]);
+    let map: std::collections::BTreeMap<String, f64> = py.eval("{'pi': 3.5, 'e': 2.25}").unwrap();
+    assert_eq!(map["pi"], 3.5);
+    let v: serde_json::Value = py.eval("print('noise') or None").unwrap();
+    assert!(v.is_null());
+}
+
+#[python_container_test(image = IMAGE)]
+fn eval_exception_carries_the_traceback(py: &PythonContainer) {
+    let err = py.eval::<i64>("1 / 0").unwrap_err();
+    assert!(matches!(err, Error::Python { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("Traceback") && text.contains("ZeroDivisionError"), "{text}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn eval_of_a_value_json_cannot_hold_is_a_clear_error(py: &PythonContainer) {
+    let err = py.eval::<serde_json::Value>("{1, 2}").unwrap_err();
+    assert!(matches!(err, Error::NotJson { .. }), "{err:?}");
+    assert!(err.to_string().contains("not JSON-serialisable"), "{err}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn binary_files_round_trip(py: &PythonContainer) {
+    let bytes: Vec<u8> = (0..=255u8).chain([0xff, 0xfe, 0x00, 0xc3]).collect();
+    py.write_file("nested/dir/blob.bin", &bytes).unwrap();
+    assert_eq!(py.read_file("nested/dir/blob.bin").unwrap(), bytes);
+    let size: usize = py.eval("len(open('nested/dir/blob.bin', 'rb').read())").unwrap();
+    assert_eq!(size, bytes.len());
+    // Files copied in belong to the container's user, who can change them.
+    py.exec(["sh", "-c", "echo more >> nested/dir/blob.bin"])
+        .unwrap()
+        .assert_success();
+}
+
+#[python_container_test(image = IMAGE)]
+fn reading_a_missing_container_path_names_it(py: &PythonContainer) {
+    let err = py.read_file("no/such/file").unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("no/such/file"), "{err}");
+    let err = py.copy_from("/no/such/dir", tempfile::tempdir().unwrap().path().join("x")).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn folders_round_trip(py: &PythonContainer) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("a/b")).unwrap();
+    std::fs::write(src.join("top.txt"), "top").unwrap();
+    std::fs::write(src.join("a/b/deep.bin"), [0u8, 1, 2, 255]).unwrap();
+    std::os::unix::fs::symlink("a/b/deep.bin", src.join("link")).unwrap();
+    py.copy_to(&src, "copied").unwrap();
+    let listing: Vec<String> = py
+        .eval("sorted(__import__('os').path.relpath(os.path.join(d, f), 'copied') for d, _, fs in __import__('os').walk('copied') for f in fs) if (os := __import__('os')) else []")
+        .unwrap();
+    assert_eq!(listing, ["a/b/deep.bin", "link", "top.txt"]);
+    let back = dir.path().join("back");
+    py.copy_from("copied", &back).unwrap();
+    assert_eq!(std::fs::read_to_string(back.join("top.txt")).unwrap(), "top");
+    assert_eq!(std::fs::read(back.join("a/b/deep.bin")).unwrap(), [0u8, 1, 2, 255]);
+    assert_eq!(std::fs::read_link(back.join("link")).unwrap(), std::path::Path::new("a/b/deep.bin"));
+}
+
+#[python_container_test(image = IMAGE)]
+fn copy_to_of_a_missing_host_path_names_it(py: &PythonContainer) {
+    let err = py.copy_to("/no/such/host/dir", "x").unwrap_err();
+    assert!(matches!(err, Error::HostPath { .. }), "{err:?}");
+    assert!(err.to_string().contains("/no/such/host/dir"), "{err}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn copy_from_refuses_a_symlink_pointing_out(py: &PythonContainer) {
+    py.exec(["sh", "-c", "mkdir evil && ln -s /etc/passwd evil/passwd && ln -s ../../.. evil/up"])
+        .unwrap()
+        .assert_success();
+    let dir = tempfile::tempdir().unwrap();
+    let err = py.copy_from("evil", dir.path().join("out")).unwrap_err();
+    assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
+    assert!(!dir.path().join("out").exists(), "nothing may be written");
+}
+
+#[python_container_test(image = IMAGE)]
+fn each_test_has_a_private_workdir(py: &PythonContainer) {
+    assert!(py.workdir().starts_with("/tmp/python-container-test/"), "{}", py.workdir());
+    assert!(py.workdir().contains("each_test_has_a_private_workdir"));
+    let cwd: String = py.eval("__import__('os').getcwd()").unwrap();
+    assert_eq!(cwd, py.workdir());
+    let others: Vec<String> = py.eval("__import__('os').listdir('.')").unwrap();
+    assert!(others.is_empty(), "a new workdir is empty: {others:?}");
+}
+
+#[python_container_test(image = IMAGE)]
+fn workdir_is_removed_when_the_handle_is_dropped(py: PythonContainer) {
+    let second = python_container_test::PythonContainer::start(
+        python_container_test::ContainerSpec::image(IMAGE),
+    )
+    .unwrap();
+    assert_eq!(second.id(), py.id(), "same spec, same container");
+    assert_ne!(second.workdir(), py.workdir());
+    let path = second.workdir().to_owned();
+    second.write_file("f", "x").unwrap();
+    drop(second);
+    let probe = format!("__import__('os').path.exists({path:?})");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while py.eval::<bool>(&probe).unwrap() {
+        assert!(std::time::Instant::now() < deadline, "{path} was not removed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[python_container_test(image = IMAGE)]
+fn identity_and_logs(py: &PythonContainer) {
+    assert_eq!(py.image(), IMAGE);
+    assert!(py.name().starts_with("pct-"));
+    assert_eq!(py.id().len(), 64);
+    assert!(!py.gpu());
+    let logs = py.logs().unwrap();
+    assert!(logs.contains("agent: ready"), "{logs}");
+}
+
+#[python_container_test(image = IMAGE)]
+async fn async_tests_can_use_the_sync_methods(py: &PythonContainer) {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let v: i64 = py.eval("40 + 2").unwrap();
+    assert_eq!(v, 42);
+}
+
+#[python_container_test(image = IMAGE)]
+fn result_returning_tests(py: &PythonContainer) -> Result<(), Error> {
+    let v: i64 = py.eval("2 ** 10")?;
+    assert_eq!(v, 1024);
+    Ok(())
+}
+
+#[python_container_test(image = IMAGE)]
+#[should_panic(expected = "command failed with exit code 5")]
+fn assert_success_shows_the_failure(py: &PythonContainer) {
+    py.python("import sys; sys.exit(5)").unwrap().assert_success();
+}
