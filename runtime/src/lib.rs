@@ -30,5 +30,5 @@ pub mod __private;
 pub use error::{Error, Result};
 pub use exec::{ExecOptions, ExecOutput};
 pub use handle::PythonContainer;
-pub use python_container_test_fixtures::{ContainerSpec, GpuMode};
+pub use python_container_test_fixtures::{ContainerSpec, Error as ContainerError, GpuMode};
 pub use python_container_test_macros::python_container_test;
