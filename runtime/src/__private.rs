@@ -60,6 +60,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .build()
     {
         Ok(rt) => rt.block_on(future),
-        Err(e) => panic!("python-container-test: cannot build a tokio runtime for the async test: {e}"),
+        Err(e) => {
+            panic!("python-container-test: cannot build a tokio runtime for the async test: {e}")
+        }
     }
 }

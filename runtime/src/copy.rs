@@ -18,7 +18,9 @@ pub(crate) fn tar_file(name: &str, bytes: &[u8], owner: Owner) -> Result<Vec<u8>
     builder
         .append_data(&mut header, name, bytes)
         .map_err(|source| host_err(name, source))?;
-    builder.into_inner().map_err(|source| host_err(name, source))
+    builder
+        .into_inner()
+        .map_err(|source| host_err(name, source))
 }
 
 /// A tar of the host file or folder `source`, its top entry renamed `name`,
@@ -229,7 +231,11 @@ mod tests {
             header.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
             header.set_entry_type(*kind);
             header.set_mode(0o644);
-            header.set_size(if *kind == tar::EntryType::Regular { 1 } else { 0 });
+            header.set_size(if *kind == tar::EntryType::Regular {
+                1
+            } else {
+                0
+            });
             header.set_cksum();
             out.extend_from_slice(header.as_bytes());
             if *kind == tar::EntryType::Regular {
@@ -254,7 +260,10 @@ mod tests {
     #[test]
     fn refuses_parent_dir_entries() {
         use tar::EntryType::*;
-        assert!(refused(&[("top/", Directory, ""), ("top/../../evil", Regular, "")]));
+        assert!(refused(&[
+            ("top/", Directory, ""),
+            ("top/../../evil", Regular, "")
+        ]));
     }
 
     #[test]
@@ -265,10 +274,22 @@ mod tests {
     #[test]
     fn refuses_symlinks_pointing_out() {
         use tar::EntryType::*;
-        assert!(refused(&[("top/", Directory, ""), ("top/l", Symlink, "/etc/passwd")]));
-        assert!(refused(&[("top/", Directory, ""), ("top/l", Symlink, "../../x")]));
-        assert!(refused(&[("top/", Directory, ""), ("top/a/l", Symlink, "../../x")]));
-        assert!(refused(&[("top/", Directory, ""), ("top/h", Link, "top/x")]));
+        assert!(refused(&[
+            ("top/", Directory, ""),
+            ("top/l", Symlink, "/etc/passwd")
+        ]));
+        assert!(refused(&[
+            ("top/", Directory, ""),
+            ("top/l", Symlink, "../../x")
+        ]));
+        assert!(refused(&[
+            ("top/", Directory, ""),
+            ("top/a/l", Symlink, "../../x")
+        ]));
+        assert!(refused(&[
+            ("top/", Directory, ""),
+            ("top/h", Link, "top/x")
+        ]));
     }
 
     #[test]

@@ -117,7 +117,11 @@ pub(crate) async fn exec(
         .start_exec(&created.id, None)
         .await
         .map_err(docker_err("start exec"))?;
-    let StartExecResults::Attached { mut output, mut input } = started else {
+    let StartExecResults::Attached {
+        mut output,
+        mut input,
+    } = started
+    else {
         return Err(Error::Docker {
             call: format!("start exec `{program}`"),
             detail: "started detached".into(),

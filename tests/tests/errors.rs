@@ -27,14 +27,22 @@ fn image_without_python_is_a_clear_error_and_leaves_nothing() {
         matches!(err, Error::Container(ContainerError::NoPython { .. })),
         "{text}"
     );
-    assert!(text.contains(NO_PYTHON_IMAGE) && text.contains("has no Python"), "{text}");
-    assert!(containers_of_image(NO_PYTHON_IMAGE).is_empty(), "a container was left behind");
+    assert!(
+        text.contains(NO_PYTHON_IMAGE) && text.contains("has no Python"),
+        "{text}"
+    );
+    assert!(
+        containers_of_image(NO_PYTHON_IMAGE).is_empty(),
+        "a container was left behind"
+    );
 }
 
 #[test]
 fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
     let image = python_container_test_e2e::IMAGE;
-    let spec = ContainerSpec::image(image).gpu(GpuMode::Required).shared(false);
+    let spec = ContainerSpec::image(image)
+        .gpu(GpuMode::Required)
+        .shared(false);
     match PythonContainer::start(spec) {
         Ok(py) => {
             // A GPU host: the request reached the engine and was granted.
@@ -42,7 +50,10 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
         }
         Err(err) => {
             let text = err.to_string();
-            assert!(text.contains("GPU") && text.contains("NVIDIA Container Toolkit"), "{text}");
+            assert!(
+                text.contains("GPU") && text.contains("NVIDIA Container Toolkit"),
+                "{text}"
+            );
             let left = containers_with(&[MANAGED, "python-container-test.gpu=required"]);
             assert!(left.is_empty(), "a GPU container was left behind: {left:?}");
         }

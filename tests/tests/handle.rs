@@ -8,15 +8,22 @@ use std::time::Duration;
 fn code_runs_in_the_container_not_on_the_host(py: &PythonContainer) {
     assert!(!std::path::Path::new("/etc/python-container-test-image").exists());
     let marker = py.read_file("/etc/python-container-test-image").unwrap();
-    assert_eq!(String::from_utf8_lossy(&marker).trim(), "python-container-test default image");
-    let out = py.exec(["cat", "/etc/python-container-test-image"]).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&marker).trim(),
+        "python-container-test default image"
+    );
+    let out = py
+        .exec(["cat", "/etc/python-container-test-image"])
+        .unwrap();
     out.assert_success();
     assert!(out.stdout_str().contains("default image"));
 }
 
 #[python_container_test(image = IMAGE)]
 fn exec_returns_exit_code_and_both_streams(py: &PythonContainer) {
-    let out = py.exec(["sh", "-c", "echo out; echo err >&2; exit 3"]).unwrap();
+    let out = py
+        .exec(["sh", "-c", "echo out; echo err >&2; exit 3"])
+        .unwrap();
     assert_eq!(out.exit_code, 3);
     assert!(!out.success());
     assert_eq!(out.stdout_str(), "out\n");
@@ -51,15 +58,24 @@ fn exec_timeout_kills_the_program(py: &PythonContainer) {
     };
     let err = py.exec_with(["sleep", "60"], options).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
-    let left = py.exec(["sh", "-c", "ps -eo args | grep '^sleep 60' || true"]).unwrap();
-    assert_eq!(left.stdout_str(), "", "the timed-out program is still running");
+    let left = py
+        .exec(["sh", "-c", "ps -eo args | grep '^sleep 60' || true"])
+        .unwrap();
+    assert_eq!(
+        left.stdout_str(),
+        "",
+        "the timed-out program is still running"
+    );
 }
 
 #[python_container_test(image = IMAGE)]
 fn exec_of_a_missing_program_is_a_clear_error(py: &PythonContainer) {
     let err = py.exec(["no-such-program", "--flag"]).unwrap_err();
     assert!(matches!(err, Error::ProgramNotFound { .. }), "{err:?}");
-    assert!(err.to_string().contains("`no-such-program` was not found"), "{err}");
+    assert!(
+        err.to_string().contains("`no-such-program` was not found"),
+        "{err}"
+    );
 }
 
 #[python_container_test(image = IMAGE)]
@@ -73,13 +89,20 @@ fn python_runs_code(py: &PythonContainer) {
 fn python_that_raises_gives_exit_1_and_the_traceback(py: &PythonContainer) {
     let out = py.python("raise ValueError('boom')").unwrap();
     assert_eq!(out.exit_code, 1);
-    assert!(out.stderr_str().contains("ValueError: boom"), "{}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("ValueError: boom"),
+        "{}",
+        out.stderr_str()
+    );
 }
 
 #[python_container_test(image = IMAGE)]
 fn run_module_passes_arguments(py: &PythonContainer) {
-    py.write_file("data.json", br#"{"b": 1, "a": [1, 2]}"#).unwrap();
-    let out = py.run_module("json.tool", &["--sort-keys", "--compact", "data.json"]).unwrap();
+    py.write_file("data.json", br#"{"b": 1, "a": [1, 2]}"#)
+        .unwrap();
+    let out = py
+        .run_module("json.tool", &["--sort-keys", "--compact", "data.json"])
+        .unwrap();
     out.assert_success();
     assert_eq!(out.stdout_str(), "{\"a\":[1,2],\"b\":1}\n");
 }
@@ -88,7 +111,11 @@ fn run_module_passes_arguments(py: &PythonContainer) {
 fn run_script_copies_a_host_script_and_runs_it(py: &PythonContainer) {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("greet.py");
-    std::fs::write(&script, "import sys\nprint('hello', *sys.argv[1:], __name__)\n").unwrap();
+    std::fs::write(
+        &script,
+        "import sys\nprint('hello', *sys.argv[1:], __name__)\n",
+    )
+    .unwrap();
     let out = py.run_script(&script, &["a", "b"]).unwrap();
     out.assert_success();
     assert_eq!(out.stdout_str(), "hello a b __main__\n");
@@ -116,7 +143,10 @@ fn eval_exception_carries_the_traceback(py: &PythonContainer) {
     let err = py.eval::<i64>("1 / 0").unwrap_err();
     assert!(matches!(err, Error::Python { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("Traceback") && text.contains("ZeroDivisionError"), "{text}");
+    assert!(
+        text.contains("Traceback") && text.contains("ZeroDivisionError"),
+        "{text}"
+    );
 }
 
 #[python_container_test(image = IMAGE)]
@@ -131,7 +161,9 @@ fn binary_files_round_trip(py: &PythonContainer) {
     let bytes: Vec<u8> = (0..=255u8).chain([0xff, 0xfe, 0x00, 0xc3]).collect();
     py.write_file("nested/dir/blob.bin", &bytes).unwrap();
     assert_eq!(py.read_file("nested/dir/blob.bin").unwrap(), bytes);
-    let size: usize = py.eval("len(open('nested/dir/blob.bin', 'rb').read())").unwrap();
+    let size: usize = py
+        .eval("len(open('nested/dir/blob.bin', 'rb').read())")
+        .unwrap();
     assert_eq!(size, bytes.len());
     // Files copied in belong to the container's user, who can change them.
     py.exec(["sh", "-c", "echo more >> nested/dir/blob.bin"])
@@ -144,7 +176,12 @@ fn reading_a_missing_container_path_names_it(py: &PythonContainer) {
     let err = py.read_file("no/such/file").unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("no/such/file"), "{err}");
-    let err = py.copy_from("/no/such/dir", tempfile::tempdir().unwrap().path().join("x")).unwrap_err();
+    let err = py
+        .copy_from(
+            "/no/such/dir",
+            tempfile::tempdir().unwrap().path().join("x"),
+        )
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
@@ -163,9 +200,18 @@ fn folders_round_trip(py: &PythonContainer) {
     assert_eq!(listing, ["a/b/deep.bin", "link", "top.txt"]);
     let back = dir.path().join("back");
     py.copy_from("copied", &back).unwrap();
-    assert_eq!(std::fs::read_to_string(back.join("top.txt")).unwrap(), "top");
-    assert_eq!(std::fs::read(back.join("a/b/deep.bin")).unwrap(), [0u8, 1, 2, 255]);
-    assert_eq!(std::fs::read_link(back.join("link")).unwrap(), std::path::Path::new("a/b/deep.bin"));
+    assert_eq!(
+        std::fs::read_to_string(back.join("top.txt")).unwrap(),
+        "top"
+    );
+    assert_eq!(
+        std::fs::read(back.join("a/b/deep.bin")).unwrap(),
+        [0u8, 1, 2, 255]
+    );
+    assert_eq!(
+        std::fs::read_link(back.join("link")).unwrap(),
+        std::path::Path::new("a/b/deep.bin")
+    );
 }
 
 #[python_container_test(image = IMAGE)]
@@ -177,9 +223,13 @@ fn copy_to_of_a_missing_host_path_names_it(py: &PythonContainer) {
 
 #[python_container_test(image = IMAGE)]
 fn copy_from_refuses_a_symlink_pointing_out(py: &PythonContainer) {
-    py.exec(["sh", "-c", "mkdir evil && ln -s /etc/passwd evil/passwd && ln -s ../../.. evil/up"])
-        .unwrap()
-        .assert_success();
+    py.exec([
+        "sh",
+        "-c",
+        "mkdir evil && ln -s /etc/passwd evil/passwd && ln -s ../../.. evil/up",
+    ])
+    .unwrap()
+    .assert_success();
     let dir = tempfile::tempdir().unwrap();
     let err = py.copy_from("evil", dir.path().join("out")).unwrap_err();
     assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
@@ -188,7 +238,11 @@ fn copy_from_refuses_a_symlink_pointing_out(py: &PythonContainer) {
 
 #[python_container_test(image = IMAGE)]
 fn each_test_has_a_private_workdir(py: &PythonContainer) {
-    assert!(py.workdir().starts_with("/tmp/python-container-test/"), "{}", py.workdir());
+    assert!(
+        py.workdir().starts_with("/tmp/python-container-test/"),
+        "{}",
+        py.workdir()
+    );
     assert!(py.workdir().contains("each_test_has_a_private_workdir"));
     let cwd: String = py.eval("__import__('os').getcwd()").unwrap();
     assert_eq!(cwd, py.workdir());
@@ -210,7 +264,10 @@ fn workdir_is_removed_when_the_handle_is_dropped(py: PythonContainer) {
     let probe = format!("__import__('os').path.exists({path:?})");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while py.eval::<bool>(&probe).unwrap() {
-        assert!(std::time::Instant::now() < deadline, "{path} was not removed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} was not removed"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -242,5 +299,7 @@ fn result_returning_tests(py: &PythonContainer) -> Result<(), Error> {
 #[python_container_test(image = IMAGE)]
 #[should_panic(expected = "command failed with exit code 5")]
 fn assert_success_shows_the_failure(py: &PythonContainer) {
-    py.python("import sys; sys.exit(5)").unwrap().assert_success();
+    py.python("import sys; sys.exit(5)")
+        .unwrap()
+        .assert_success();
 }

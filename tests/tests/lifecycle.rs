@@ -44,7 +44,11 @@ fn read_id(child: &mut Child) -> String {
 
 fn assert_gone_after_last_holder(scope: &str) {
     let left = wait_until_empty(teardown_budget(), || containers_in_scope(scope));
-    assert!(left.is_empty(), "left behind after {:?}: {left:?}", teardown_budget());
+    assert!(
+        left.is_empty(),
+        "left behind after {:?}: {left:?}",
+        teardown_budget()
+    );
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -66,7 +70,10 @@ fn a_process_that_exits_normally_releases_the_container() {
 #[test]
 fn a_panicking_process_releases_the_container() {
     let scope = unique_scope("panic");
-    let out = probe(PROBE, &scope, LINGER).args(["--end", "panic"]).output().unwrap();
+    let out = probe(PROBE, &scope, LINGER)
+        .args(["--end", "panic"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert_gone_after_last_holder(&scope);
 }
@@ -74,7 +81,10 @@ fn a_panicking_process_releases_the_container() {
 #[test]
 fn an_aborted_process_releases_the_container() {
     let scope = unique_scope("abort");
-    let out = probe(PROBE, &scope, LINGER).args(["--end", "abort"]).output().unwrap();
+    let out = probe(PROBE, &scope, LINGER)
+        .args(["--end", "abort"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert_gone_after_last_holder(&scope);
 }
@@ -109,7 +119,11 @@ fn the_container_stays_while_any_holder_lives() {
     signal(&first, "KILL");
     first.wait().unwrap();
     std::thread::sleep(teardown_budget());
-    assert_eq!(containers_in_scope(&scope), [id1.clone()], "the second holder still needs it");
+    assert_eq!(
+        containers_in_scope(&scope),
+        [id1],
+        "the second holder still needs it"
+    );
     signal(&second, "KILL");
     second.wait().unwrap();
     assert_gone_after_last_holder(&scope);
@@ -132,7 +146,10 @@ fn sixteen_processes_at_once_create_exactly_one_container() {
         let ids: Vec<String> = children.iter_mut().map(read_id).collect();
         let live = containers_in_scope(&scope);
         assert_eq!(live.len(), 1, "round {round}: {live:?}");
-        assert!(ids.iter().all(|id| *id == live[0]), "round {round}: {ids:?}");
+        assert!(
+            ids.iter().all(|id| *id == live[0]),
+            "round {round}: {ids:?}"
+        );
         for child in &mut children {
             signal(child, "KILL");
             child.wait().unwrap();
@@ -159,7 +176,15 @@ fn two_scopes_give_two_containers() {
 fn two_specs_give_two_containers() {
     let scope = unique_scope("specs");
     let (mut ca, ida) = holder(&scope, &["--end", "hang"]);
-    let (mut cb, idb) = holder(&scope, &["--end", "hang", "--image", python_container_test_e2e::NUMPY_IMAGE]);
+    let (mut cb, idb) = holder(
+        &scope,
+        &[
+            "--end",
+            "hang",
+            "--image",
+            python_container_test_e2e::NUMPY_IMAGE,
+        ],
+    );
     assert_ne!(ida, idb);
     assert_eq!(containers_in_scope(&scope).len(), 2);
     for child in [&mut ca, &mut cb] {

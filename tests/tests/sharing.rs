@@ -62,6 +62,7 @@ fn shared_10(py: &PythonContainer) {
 
 #[python_container_test(image = IMAGE, shared = false)]
 fn unshared_gets_its_own_container(py: &PythonContainer) {
-    let shared = PythonContainer::start(python_container_test::ContainerSpec::image(IMAGE)).unwrap();
+    let shared =
+        PythonContainer::start(python_container_test::ContainerSpec::image(IMAGE)).unwrap();
     assert_ne!(shared.id(), py.id());
 }
