@@ -50,7 +50,7 @@ pub fn run_test<R: TestOutcome>(
     test_name: &'static str,
     body: impl FnOnce(&PythonContainer) -> R,
 ) -> R {
-    crate::handle::run_test(spec, test_name, body)
+    crate::harness::run_test(spec, test_name, body)
 }
 
 /// Drives an `async` test body to completion on a fresh current-thread runtime.

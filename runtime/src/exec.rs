@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use futures_util::StreamExt;
 use python_container_test_fixtures::bollard::container::LogOutput;
 use python_container_test_fixtures::bollard::exec::{CreateExecOptions, StartExecResults};
-use python_container_test_fixtures::Fixture;
+use python_container_test_fixtures::{Error as ContainerError, Fixture};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,7 +83,7 @@ pub(crate) async fn exec(
         return Err(Error::EmptyCommand);
     };
     let docker = python_container_test_fixtures::docker().await?;
-    let marker = unique_marker();
+    let marker = python_container_test_fixtures::unique_id();
     let mut env: Vec<String> = options
         .env
         .iter()
@@ -92,9 +92,9 @@ pub(crate) async fn exec(
     env.push(format!("PCT_EXEC_ID={marker}"));
     let docker_err = |call: &str| {
         let call = format!("{call} `{program}` in {}", fixture.name());
-        move |e: python_container_test_fixtures::bollard::errors::Error| Error::Docker {
-            call,
-            detail: e.to_string(),
+        let name = fixture.name().to_owned();
+        move |e: python_container_test_fixtures::bollard::errors::Error| {
+            container_error(&name, call, e)
         }
     };
     let created = docker
@@ -191,19 +191,23 @@ pub(crate) async fn exec(
     Ok(out)
 }
 
-fn unique_marker() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+/// A Docker error of a call on the container: "gone" when the engine no
+/// longer has it running (404, 409), else the call's error.
+pub(crate) fn container_error(
+    name: &str,
+    call: String,
+    error: python_container_test_fixtures::bollard::errors::Error,
+) -> Error {
+    match python_container_test_fixtures::status_of(&error) {
+        Some(404 | 409) => Error::Container(ContainerError::ContainerGone {
+            name: name.to_owned(),
+            detail: format!("{call}: {error}"),
+        }),
+        _ => Error::Docker {
+            call,
+            detail: error.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -59,19 +59,6 @@ impl std::fmt::Debug for PythonContainer {
     }
 }
 
-/// What `#[python_container_test]` runs: acquire, run the body, release.
-pub(crate) fn run_test<R>(
-    spec: ContainerSpec,
-    test_name: &'static str,
-    body: impl FnOnce(&PythonContainer) -> R,
-) -> R {
-    let image = spec.image_name();
-    match PythonContainer::for_test(spec, test_name) {
-        Ok(handle) => body(&handle),
-        Err(e) => panic!("python-container-test: no container of image `{image}` for test `{test_name}`: {e}"),
-    }
-}
-
 impl PythonContainer {
     /// Acquires a container for `spec` outside the test macro (in a helper,
     /// a benchmark or `main`). Blocks until it runs.
@@ -80,7 +67,7 @@ impl PythonContainer {
     }
 
     /// Acquires a container for the test `test_name`.
-    fn for_test(spec: ContainerSpec, test_name: &str) -> Result<Self> {
+    pub(crate) fn for_test(spec: ContainerSpec, test_name: &str) -> Result<Self> {
         let name = test_name.to_owned();
         fixtures::block_on(async move {
             let image = spec.image_name();
@@ -220,6 +207,14 @@ impl PythonContainer {
             }
             Ok(text)
         })
+    }
+
+    /// Keeps the container after the test for debugging (see the README):
+    /// renamed, it no longer exits by itself nor serves new tests. Returns
+    /// its new name; remove it with `docker rm -f <name>`.
+    pub fn keep(&self) -> Result<String> {
+        let fixture = self.inner.fixture.clone();
+        fixtures::block_on(async move { Ok(fixture.keep().await?) })
     }
 
     /// The test's private working directory in the container.

@@ -22,6 +22,7 @@ mod copy;
 mod error;
 mod exec;
 mod handle;
+mod harness;
 mod python;
 
 #[doc(hidden)]
@@ -30,5 +31,6 @@ pub mod __private;
 pub use error::{Error, Result};
 pub use exec::{ExecOptions, ExecOutput};
 pub use handle::PythonContainer;
+pub use harness::KEEP_VAR;
 pub use python_container_test_fixtures::{ContainerSpec, Error as ContainerError, GpuMode};
 pub use python_container_test_macros::python_container_test;

@@ -88,11 +88,14 @@ mod tests {
         let v: Vec<i64> = decode_eval("x", out(0, "[1, 2]", "")).unwrap();
         assert_eq!(v, [1, 2]);
         assert!(matches!(
-            decode_eval::<i64>("x", out(3, "", "Object of type set is not JSON serializable")),
+            decode_eval::<i64>(
+                "x",
+                out(3, "", "Object of type set is not JSON serializable")
+            ),
             Err(Error::NotJson { .. })
         ));
-        let err = decode_eval::<i64>("1/0", out(1, "", "Traceback ...\nZeroDivisionError"))
-            .unwrap_err();
+        let err =
+            decode_eval::<i64>("1/0", out(1, "", "Traceback ...\nZeroDivisionError")).unwrap_err();
         assert!(err.to_string().contains("ZeroDivisionError"));
         assert!(matches!(
             decode_eval::<i64>("x", out(0, "\"s\"", "")),
