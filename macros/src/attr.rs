@@ -109,7 +109,11 @@ impl Args {
                         .take(gpu_mode(value))
                         .map(|value| Arg { name, value })
                 }
-                "shared" => shared = errors.take(boolean(value)).map(|value| Arg { name, value }),
+                "shared" => {
+                    shared = errors
+                        .take(shared_flag(value))
+                        .map(|value| Arg { name, value })
+                }
                 "preload" => preload = errors.take(modules(value)).map(|value| Arg { name, value }),
                 _ => {} // `known_name` admits no other
             }
@@ -282,13 +286,16 @@ fn gpu_mode(value: Expr) -> syn::Result<Gpu> {
     ))
 }
 
-/// `true` or `false`.
-fn boolean(value: Expr) -> syn::Result<LitBool> {
+/// `shared = true | false`.
+fn shared_flag(value: Expr) -> syn::Result<LitBool> {
     match peel(value) {
         Expr::Lit(ExprLit {
             lit: Lit::Bool(b), ..
         }) => Ok(b),
-        other => Err(syn::Error::new_spanned(other, "expected `true` or `false`")),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected `shared = true` (one container for all tests of an equal spec, the default) or `shared = false` (a container of this test's own)",
+        )),
     }
 }
 
@@ -449,9 +456,8 @@ mod tests {
         assert!(errors(quote!(fixture = "spec"))[0].starts_with("expected a path to a fn"));
         assert!(errors(quote!(image = "i", gpu = "yes"))[0].starts_with("expected `gpu = true`"));
         assert!(errors(quote!(image = "i", gpu = 1))[0].starts_with("expected `gpu = true`"));
-        assert_eq!(
-            errors(quote!(image = "i", shared = "no")),
-            ["expected `true` or `false`"]
+        assert!(
+            errors(quote!(image = "i", shared = "no"))[0].starts_with("expected `shared = true`")
         );
         assert!(errors(quote!(image = "i", preload = "numpy"))[0]
             .starts_with("expected an array of module names"));

@@ -20,7 +20,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, ReturnType};
 
 use crate::attr::{Args, Gpu, Source};
-use crate::fallback::{self, Errors};
+use crate::fallback;
 use crate::validate::{self, TestFn};
 
 /// The whole attribute: parse → validate → expand, or the fallback on errors.
@@ -29,20 +29,13 @@ pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> Tok
         Ok(item_fn) => item_fn,
         Err(_) => return fallback::not_a_function(item),
     };
-    let mut errors = Errors::default();
-    let args = errors.take(Args::parse(args));
-    let test = errors.take(validate::check(&item_fn));
-    match (args, test, errors.finish()) {
-        (Some(args), Some(test), Ok(())) => test_fn(&args, test),
-        (_, _, Err(errors)) => fallback::function(item_fn, errors),
-        // Unreachable: a missing value always comes with an error.
-        (_, _, Ok(())) => fallback::function(
-            item_fn,
-            syn::Error::new(
-                Span::call_site(),
-                "#[python_container_test]: internal error",
-            ),
-        ),
+    match (Args::parse(args), validate::check(&item_fn)) {
+        (Ok(args), Ok(test)) => test_fn(&args, test),
+        (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => fallback::function(item_fn, errors),
+        (Err(mut errors), Err(more)) => {
+            errors.combine(more);
+            fallback::function(item_fn, errors)
+        }
     }
 }
 
@@ -62,33 +55,36 @@ fn test_fn(args: &Args, test: TestFn) -> TokenStream {
     sig.ident = inner.clone();
 
     let private = quote!(::python_container_test::__private);
-    // Spanned at the parameter's type: a type that is not a handle is reported there.
+    // Every token of the path spanned at the parameter's type, so that a type
+    // that is not a handle is reported there.
     let from_handle = quote_spanned! {handle.ty.span()=>
-        #private::FromHandle::from_handle(#handle_var)
+        ::python_container_test::__private::FromHandle::from_handle(#handle_var)
     };
     let call = match sig.asyncness {
-        Some(asyncness) => quote_spanned! {asyncness.span()=>
-            #private::block_on(#inner(#from_handle))
-        },
+        Some(_) => quote!(#private::block_on(#inner(#from_handle))),
         None => quote!(#inner(#from_handle)),
     };
-    // Spanned at the return type: a type that is not a test outcome is reported there.
-    let run_test = match &output {
-        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #private::run_test),
-        ReturnType::Default => quote!(#private::run_test),
-    };
     let spec = spec(args);
+    // The whole call spanned at the return type, so that a type that is not a
+    // test outcome is reported there.
+    let outcome_span = match &output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => Span::call_site(),
+    };
+    let run_test = quote_spanned! {outcome_span=>
+        ::python_container_test::__private::run_test(
+            #spec,
+            ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+            |#handle_var| #call,
+        )
+    };
 
     quote! {
         #[::core::prelude::v1::test]
         #(#attrs)*
         #vis fn #name() #output {
             #sig #block
-            #run_test(
-                #spec,
-                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
-                |#handle_var| #call,
-            )
+            #run_test
         }
     }
 }

@@ -7,6 +7,10 @@ pub use crate::{ContainerSpec, GpuMode, PythonContainer};
 
 /// Turns the harness's handle into the type of the test's parameter
 /// (`&PythonContainer` or `PythonContainer`).
+#[diagnostic::on_unimplemented(
+    message = "the handle parameter must be `&PythonContainer` or `PythonContainer`, not `{Self}`",
+    label = "change this type to `&PythonContainer`"
+)]
 pub trait FromHandle<'a> {
     /// Converts the handle.
     fn from_handle(handle: &'a PythonContainer) -> Self;
@@ -25,6 +29,9 @@ impl<'a> FromHandle<'a> for PythonContainer {
 }
 
 /// Whether a test's return value means it failed.
+#[diagnostic::on_unimplemented(
+    message = "a #[python_container_test] returns `()` or `Result<T, E>`, not `{Self}`"
+)]
 pub trait TestOutcome {
     /// True when the test failed.
     fn failed(&self) -> bool;

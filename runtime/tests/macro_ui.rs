@@ -19,7 +19,7 @@ fn ui() {
 
 /// The accepted uses, type-checked but never run: a `#[test]` fn nested in a
 /// fn body is compiled but not registered with the harness.
-#[allow(dead_code, unnameable_test_items, clippy::let_unit_value)]
+#[allow(dead_code, unnameable_test_items)]
 fn expansions() {
     use python_container_test::{python_container_test, ContainerSpec, PythonContainer};
 

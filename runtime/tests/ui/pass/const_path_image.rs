@@ -1,3 +1,7 @@
+// trybuild builds this as a plain binary, where rustc drops `#[test]` fns: it
+// checks that the macro accepts this use. `tests/macro_ui.rs` type-checks it.
+#![allow(unused)]
+
 use python_container_test::{python_container_test, PythonContainer};
 
 mod images {
