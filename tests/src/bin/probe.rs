@@ -1,6 +1,6 @@
 //! A stand-in for one test process, driven by the lifecycle tests.
 //!
-//! `probe [--image IMAGE] [--hold SECS] [--end exit|panic|abort|hang]`
+//! `probe [--image IMAGE | --dockerfile PATH] [--hold SECS] [--end exit|panic|abort|hang]`
 //!
 //! Acquires a container of IMAGE (default: the project image), prints
 //! `id=<container id>` and `ready`, runs one Python call, holds the handle for
@@ -12,14 +12,15 @@ use std::io::Write;
 use std::time::Duration;
 
 fn main() {
-    let mut image = python_container_test_e2e::IMAGE.to_owned();
+    let mut spec = ContainerSpec::image(python_container_test_e2e::IMAGE);
     let mut hold = 0.0_f64;
     let mut end = "exit".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_default();
         match arg.as_str() {
-            "--image" => image = value,
+            "--image" => spec = ContainerSpec::image(value),
+            "--dockerfile" => spec = ContainerSpec::dockerfile(value),
             "--hold" => hold = value.parse().unwrap_or(0.0),
             "--end" => end = value,
             other => {
@@ -28,7 +29,7 @@ fn main() {
             }
         }
     }
-    let py = match PythonContainer::start(ContainerSpec::image(&image)) {
+    let py = match PythonContainer::start(spec) {
         Ok(py) => py,
         Err(e) => {
             println!("error={e}");
