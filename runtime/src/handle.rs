@@ -3,7 +3,7 @@
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::exec::{self, ExecOptions, ExecOutput};
-use crate::python;
+use crate::python::{self, PythonCall, Target};
 use futures_util::StreamExt;
 use python_container_test_fixtures::bollard::query_parameters::{
     DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, UploadToContainerOptionsBuilder,
@@ -22,9 +22,19 @@ use std::sync::Arc;
 ///
 /// Every method blocks until the container answers; they work in plain and in
 /// async tests alike. Relative container paths resolve against the workdir.
+///
+/// Python calls ([`python`](Self::python), [`eval`](Self::eval),
+/// [`run_module`](Self::run_module), [`run_script`](Self::run_script)) take
+/// the fast path: a child forked from a warm interpreter in the container
+/// (with the spec's `preload` modules imported once), a few milliseconds
+/// instead of an interpreter start-up per call, with the results of a fresh
+/// `python`. [`with_fast_path(false)`](Self::with_fast_path), or
+/// `PYTHON_CONTAINER_TEST_FAST=0` in the environment, runs them as plain
+/// `docker exec python ...` instead.
 #[derive(Clone)]
 pub struct PythonContainer {
     inner: Arc<Inner>,
+    fast: bool,
 }
 
 struct Inner {
@@ -55,6 +65,7 @@ impl std::fmt::Debug for PythonContainer {
             .field("id", &self.id())
             .field("image", &self.image())
             .field("workdir", &self.workdir())
+            .field("fast_path", &self.fast)
             .finish()
     }
 }
@@ -89,6 +100,7 @@ impl PythonContainer {
                     workdir,
                     image,
                 }),
+                fast: python::fast_by_default(),
             })
         })
     }
@@ -114,14 +126,33 @@ impl PythonContainer {
         fixtures::block_on(exec::exec(fixture, argv, options, workdir))
     }
 
-    /// Runs Python `code` (`python -c code`).
+    /// Runs Python `code`, as `python -c code` would.
     pub fn python(&self, code: &str) -> Result<ExecOutput> {
-        self.exec(python::code_argv(self.python_program(), code))
+        self.python_with(code, ExecOptions::default())
+    }
+
+    /// Runs Python `code` with environment, workdir, stdin or a timeout
+    /// (a timed-out call is killed: [`Error::Timeout`]). A `user`, or
+    /// `PYTHON*` variables in `env`, make it a plain `docker exec`.
+    pub fn python_with(&self, code: &str, options: ExecOptions) -> Result<ExecOutput> {
+        let call = PythonCall::new::<&str>(Target::Code(code.to_owned()), &[]);
+        self.run_python(call, options)
     }
 
     /// Runs a module as a script (`python -m module args...`).
     pub fn run_module(&self, module: &str, args: &[&str]) -> Result<ExecOutput> {
-        self.exec(python::module_argv(self.python_program(), module, args))
+        self.run_module_with(module, args, ExecOptions::default())
+    }
+
+    /// Runs a module as a script with options, as [`python_with`](Self::python_with).
+    pub fn run_module_with(
+        &self,
+        module: &str,
+        args: &[&str],
+        options: ExecOptions,
+    ) -> Result<ExecOutput> {
+        let call = PythonCall::new(Target::Module(module.to_owned()), args);
+        self.run_python(call, options)
     }
 
     /// Copies the host script `host_path` into the container and runs it
@@ -138,11 +169,8 @@ impl PythonContainer {
             .unwrap_or_else(|| "script.py".to_owned());
         let script = format!(".python-container-test/scripts/{file_name}");
         self.write_file(&script, bytes)?;
-        self.exec(python::script_argv(
-            self.python_program(),
-            &self.resolve(&script),
-            args,
-        ))
+        let call = PythonCall::new(Target::Script(self.resolve(&script)), args);
+        self.run_python(call, ExecOptions::default())
     }
 
     /// Evaluates a Python expression and returns its value, through JSON.
@@ -155,8 +183,33 @@ impl PythonContainer {
     /// # Ok(()) }
     /// ```
     pub fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
-        let out = self.exec(python::eval_argv(self.python_program(), expr))?;
+        let out = self.run_python(PythonCall::eval(expr), ExecOptions::default())?;
         python::decode_eval(expr, out)
+    }
+
+    /// This handle with the fast path for Python calls on or off (off: each
+    /// call is a plain `docker exec python ...`; the results are the same).
+    /// The default is on, unless `PYTHON_CONTAINER_TEST_FAST=0`.
+    pub fn with_fast_path(&self, on: bool) -> PythonContainer {
+        PythonContainer {
+            inner: self.inner.clone(),
+            fast: on,
+        }
+    }
+
+    /// Whether Python calls take the fast path (see [`with_fast_path`](Self::with_fast_path)).
+    pub fn fast_path(&self) -> bool {
+        self.fast
+    }
+
+    /// Runs a Python call: in the warm interpreter when it can, else exec.
+    fn run_python(&self, call: PythonCall, options: ExecOptions) -> Result<ExecOutput> {
+        let fixture = &self.inner.fixture;
+        if !(self.fast && python::can_run_warm(fixture, &call, &options)) {
+            return self.exec_with(call.argv(self.python_program()), options);
+        }
+        let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
+        fixtures::block_on(python::run_warm(fixture.clone(), call, options, workdir))
     }
 
     /// Writes `bytes` to the file `path`, creating its parent folders.

@@ -1,8 +1,26 @@
-//! How Python calls become commands, and how `eval` results come back.
+//! How Python calls run: in a child forked from the container's warm
+//! interpreter (the fast path), or as a plain `docker exec python ...`; and
+//! how `eval` results come back.
+//!
+//! The fast path sends the call to the agent over the lease (`op: python`);
+//! the agent's fork server, which imported the spec's preload modules once,
+//! forks a child that becomes a fresh `python -c / -m / script.py` and runs
+//! it. Its stdout and stderr stream back in chunks; the exit code follows the
+//! exec convention (`128 + n` for signal `n`).
 
 use crate::error::{Error, Result};
-use crate::exec::ExecOutput;
+use crate::exec::{ExecOptions, ExecOutput};
+use python_container_test_fixtures::{self as fixtures, Fixture, Reply};
 use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Set to `0` (or `false`, `no`, `off`) to run every Python call as a plain
+/// `docker exec` instead of in the warm interpreter.
+pub(crate) const FAST_VAR: &str = "PYTHON_CONTAINER_TEST_FAST";
+
+/// The first agent protocol with the `python` op.
+const WARM_PROTOCOL: u64 = 2;
 
 /// Evaluates `sys.argv[1]` and writes its value as JSON to stdout. Anything
 /// the expression prints goes to stderr, so stdout holds only the value.
@@ -23,33 +41,155 @@ except (TypeError, ValueError) as e:
 _out.write(_text)
 "#;
 
-/// `python -c code`.
-pub(crate) fn code_argv(python: &str, code: &str) -> Vec<String> {
-    vec![python.to_owned(), "-c".to_owned(), code.to_owned()]
+/// What `python` is asked to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// `python -c code`.
+    Code(String),
+    /// `python -m module`.
+    Module(String),
+    /// `python script` (a path in the container).
+    Script(String),
 }
 
-/// `python -m module args...`.
-pub(crate) fn module_argv<S: AsRef<str>>(python: &str, module: &str, args: &[S]) -> Vec<String> {
-    let mut argv = vec![python.to_owned(), "-m".to_owned(), module.to_owned()];
-    argv.extend(args.iter().map(|a| a.as_ref().to_owned()));
-    argv
+/// One Python call: what to run and its arguments (`sys.argv[1:]`).
+#[derive(Debug, Clone)]
+pub(crate) struct PythonCall {
+    target: Target,
+    args: Vec<String>,
 }
 
-/// `python script args...`.
-pub(crate) fn script_argv<S: AsRef<str>>(python: &str, script: &str, args: &[S]) -> Vec<String> {
-    let mut argv = vec![python.to_owned(), script.to_owned()];
-    argv.extend(args.iter().map(|a| a.as_ref().to_owned()));
-    argv
+impl PythonCall {
+    pub(crate) fn new<S: AsRef<str>>(target: Target, args: &[S]) -> Self {
+        let args = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        PythonCall { target, args }
+    }
+
+    /// The call that evaluates `expr` (see [`decode_eval`]).
+    pub(crate) fn eval(expr: &str) -> Self {
+        Self::new(Target::Code(EVAL_WRAPPER.to_owned()), &[expr])
+    }
+
+    /// The command line of the same call as a fresh interpreter.
+    pub(crate) fn argv(&self, python: &str) -> Vec<String> {
+        let mut argv = vec![python.to_owned()];
+        match &self.target {
+            Target::Code(code) => argv.extend(["-c".to_owned(), code.clone()]),
+            Target::Module(module) => argv.extend(["-m".to_owned(), module.clone()]),
+            Target::Script(path) => argv.push(path.clone()),
+        }
+        argv.extend(self.args.iter().cloned());
+        argv
+    }
+
+    /// Whether the warm interpreter gives the same result as a fresh one.
+    /// Not when the call runs as another user, nor when it sets `PYTHON*`
+    /// variables (they configure interpreter start-up, which is over), nor
+    /// with a NUL byte (no command line can hold one).
+    fn runs_warm(&self, options: &ExecOptions) -> bool {
+        let (Target::Code(s) | Target::Module(s) | Target::Script(s)) = &self.target;
+        let texts = std::iter::once(s)
+            .chain(&self.args)
+            .chain(options.env.iter().flat_map(|(k, v)| [k, v]));
+        options.user.is_none()
+            && !options.env.iter().any(|(k, _)| k.starts_with("PYTHON"))
+            && texts.into_iter().all(|t| !t.contains('\0'))
+    }
 }
 
-/// The command that evaluates `expr`.
-pub(crate) fn eval_argv(python: &str, expr: &str) -> Vec<String> {
-    vec![
-        python.to_owned(),
-        "-c".to_owned(),
-        EVAL_WRAPPER.to_owned(),
-        expr.to_owned(),
-    ]
+/// Whether the fast path is on by default: unless [`FAST_VAR`] turns it off.
+pub(crate) fn fast_by_default() -> bool {
+    fast_setting(std::env::var(FAST_VAR).ok().as_deref())
+}
+
+fn fast_setting(value: Option<&str>) -> bool {
+    !matches!(
+        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("0" | "false" | "no" | "off")
+    )
+}
+
+/// Whether `call` with `options` can take the fast path on `fixture`.
+pub(crate) fn can_run_warm(fixture: &Fixture, call: &PythonCall, options: &ExecOptions) -> bool {
+    fixture.lease().protocol() >= WARM_PROTOCOL && call.runs_warm(options)
+}
+
+/// Runs `call` in a child of the warm interpreter, in `workdir`. Runs on the
+/// fixtures runtime; gives what `docker exec` of [`PythonCall::argv`] gives.
+pub(crate) async fn run_warm(
+    fixture: Arc<Fixture>,
+    call: PythonCall,
+    options: ExecOptions,
+    workdir: String,
+) -> Result<ExecOutput> {
+    let python = fixture.spec().python_program().to_owned();
+    let marker = fixtures::unique_id();
+    let mut env: Vec<(String, String)> = options.env.clone();
+    env.push(("PCT_EXEC_ID".to_owned(), marker.clone()));
+    let (mode, target) = match &call.target {
+        Target::Code(code) => ("code", code),
+        Target::Module(module) => ("module", module),
+        Target::Script(path) => ("script", path),
+    };
+    let request = json!({
+        "mode": mode,
+        "target": target,
+        "args": call.args,
+        "env": env,
+        "cwd": workdir,
+        "program": python,
+        // Bytes as the code points 0-255: JSON without an encoding step.
+        "stdin": options.stdin.as_ref().map(|b| b.iter().map(|&c| char::from(c)).collect::<String>()),
+        "preload": fixture.spec().preload_modules(),
+        "marker": marker,
+    });
+    let mut replies = fixture.lease().request_streamed("python", request)?;
+    let collect = async move {
+        let mut out = ExecOutput::default();
+        loop {
+            match replies.next().await {
+                Reply::Output { stream, bytes } => {
+                    let sink = if stream == 1 {
+                        &mut out.stdout
+                    } else {
+                        &mut out.stderr
+                    };
+                    if sink.is_empty() {
+                        *sink = bytes;
+                    } else {
+                        sink.extend_from_slice(&bytes);
+                    }
+                }
+                Reply::Done(answer) => {
+                    out.exit_code = answer
+                        .get("exit_code")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(-1);
+                    return Ok(out);
+                }
+                Reply::Failed(e) => return Err(Error::from(e)),
+            }
+        }
+    };
+    let Some(timeout) = options.timeout else {
+        return collect.await;
+    };
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(out) => out,
+        Err(_) => {
+            let killed = fixture
+                .lease()
+                .request("kill_marked", json!({ "marker": marker }))
+                .await;
+            if let Err(e) = killed {
+                tracing::warn!("could not kill a timed-out Python call: {e}");
+            }
+            Err(Error::Timeout {
+                command: call.argv(&python).join(" "),
+                timeout,
+            })
+        }
+    }
 }
 
 /// Turns the eval command's output into the value or a typed error.
@@ -105,8 +245,44 @@ mod tests {
 
     #[test]
     fn argv_shapes() {
-        assert_eq!(module_argv("py", "m", &["a"]), ["py", "-m", "m", "a"]);
-        assert_eq!(script_argv::<&str>("py", "s.py", &[]), ["py", "s.py"]);
-        assert_eq!(code_argv("py", "pass"), ["py", "-c", "pass"]);
+        let call = |target, args: &[&str]| PythonCall::new(target, args).argv("py");
+        assert_eq!(
+            call(Target::Module("m".into()), &["a"]),
+            ["py", "-m", "m", "a"]
+        );
+        assert_eq!(call(Target::Script("s.py".into()), &[]), ["py", "s.py"]);
+        assert_eq!(call(Target::Code("pass".into()), &[]), ["py", "-c", "pass"]);
+        assert_eq!(PythonCall::eval("1").argv("py")[3], "1");
+    }
+
+    #[test]
+    fn the_fast_path_is_on_unless_turned_off() {
+        assert!(fast_setting(None));
+        assert!(fast_setting(Some("1")));
+        for off in ["0", "false", "OFF", " no "] {
+            assert!(!fast_setting(Some(off)), "{off}");
+        }
+    }
+
+    #[test]
+    fn calls_that_a_warm_interpreter_cannot_copy_take_exec() {
+        let code = PythonCall::new::<&str>(Target::Code("pass".into()), &[]);
+        assert!(code.runs_warm(&ExecOptions::default()));
+        let with = |options: ExecOptions| code.runs_warm(&options);
+        assert!(with(ExecOptions {
+            env: vec![("A".into(), "1".into())],
+            stdin: Some(b"x".to_vec()),
+            ..Default::default()
+        }));
+        assert!(!with(ExecOptions {
+            user: Some("0".into()),
+            ..Default::default()
+        }));
+        assert!(!with(ExecOptions {
+            env: vec![("PYTHONPATH".into(), "/x".into())],
+            ..Default::default()
+        }));
+        let nul = PythonCall::new(Target::Code("pass".into()), &["a\0b"]);
+        assert!(!nul.runs_warm(&ExecOptions::default()));
     }
 }
