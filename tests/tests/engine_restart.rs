@@ -58,13 +58,15 @@ fn restart_docker() {
             .append(true)
             .open("/var/log/dockerd.log")
             .unwrap();
-        Command::new("setsid")
-            .arg("/usr/sbin/dockerd")
+        // `setsid -f` forks the daemon off and returns at once.
+        let started = Command::new("setsid")
+            .args(["-f", "/usr/sbin/dockerd"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
-            .spawn()
+            .status()
             .unwrap();
+        assert!(started.success());
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     while !docker_answers() {
