@@ -157,25 +157,7 @@ pub(crate) async fn exec(
         let ((), out) = tokio::join!(feed, read);
         out
     };
-    let mut out = match options.timeout {
-        None => collect.await?,
-        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
-            Ok(out) => out?,
-            Err(_) => {
-                let killed = fixture
-                    .lease()
-                    .request("kill_marked", json!({ "marker": marker }))
-                    .await;
-                if let Err(e) = killed {
-                    tracing::warn!("could not kill timed-out `{program}`: {e}");
-                }
-                return Err(Error::Timeout {
-                    command: argv.join(" "),
-                    timeout,
-                });
-            }
-        },
-    };
+    let mut out = within_timeout(&fixture, &marker, options.timeout, &argv, collect).await?;
     let inspected = docker
         .inspect_exec(&created.id)
         .await
@@ -189,6 +171,36 @@ pub(crate) async fn exec(
         });
     }
     Ok(out)
+}
+
+/// Awaits `work`; after `timeout`, kills the processes carrying `marker` in
+/// their environment (`PCT_EXEC_ID`) and returns [`Error::Timeout`].
+pub(crate) async fn within_timeout<T>(
+    fixture: &Fixture,
+    marker: &str,
+    timeout: Option<Duration>,
+    argv: &[String],
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let Some(timeout) = timeout else {
+        return work.await;
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(done) => done,
+        Err(_) => {
+            let killed = fixture
+                .lease()
+                .request("kill_marked", json!({ "marker": marker }))
+                .await;
+            if let Err(e) = killed {
+                tracing::warn!("could not kill timed-out `{}`: {e}", argv.join(" "));
+            }
+            Err(Error::Timeout {
+                command: argv.join(" "),
+                timeout,
+            })
+        }
+    }
 }
 
 /// A Docker error of a call on the container: "gone" when the engine no

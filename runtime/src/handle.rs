@@ -262,6 +262,13 @@ impl PythonContainer {
         })
     }
 
+    /// The host port that the container's TCP `port` is published on (see
+    /// `Service::port`): the service is at `127.0.0.1:<host port>`.
+    pub fn host_port(&self, port: u16) -> Result<u16> {
+        let id = self.id().to_owned();
+        fixtures::block_on(async move { Ok(fixtures::host_port(&id, port).await?) })
+    }
+
     /// Keeps the container after the test for debugging (see the README):
     /// renamed, it no longer exits by itself nor serves new tests. Returns
     /// its new name; remove it with `docker rm -f <name>`.

@@ -6,6 +6,9 @@ use crate::__private::TestOutcome;
 use crate::{ContainerSpec, PythonContainer};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
+/// How much of the container's log a failed test prints.
+const LOG_TAIL_LINES: usize = 20;
+
 /// Set to `1` to keep a failed test's container for debugging.
 pub const KEEP_VAR: &str = "PYTHON_CONTAINER_TEST_KEEP";
 
@@ -39,6 +42,16 @@ pub(crate) fn run_test<R: TestOutcome>(
 
 /// Tells where the failed test ran; keeps the container when [`KEEP_VAR`] is set.
 fn report_failure(handle: &PythonContainer, test_name: &str) {
+    if let Ok(logs) = handle.logs() {
+        let lines: Vec<&str> = logs.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+        eprintln!(
+            "python-container-test: last {} lines of the log of container {}:\n{}",
+            tail.len(),
+            handle.name(),
+            tail.join("\n")
+        );
+    }
     let keep = std::env::var(KEEP_VAR).is_ok_and(|v| v == "1" || v == "true");
     if !keep {
         eprintln!(

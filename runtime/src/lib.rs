@@ -32,5 +32,6 @@ pub use error::{Error, Result};
 pub use exec::{ExecOptions, ExecOutput};
 pub use handle::PythonContainer;
 pub use harness::KEEP_VAR;
-pub use python_container_test_fixtures::{ContainerSpec, Error as ContainerError, GpuMode};
+pub use python_container_test_fixtures::{scope, ContainerSpec, Error as ContainerError, GpuMode};
+pub use python_container_test_fixtures::{Readiness, Service};
 pub use python_container_test_macros::python_container_test;

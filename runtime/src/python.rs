@@ -200,25 +200,8 @@ pub(crate) async fn run_warm(
             }
         }
     };
-    let Some(timeout) = options.timeout else {
-        return collect.await;
-    };
-    match tokio::time::timeout(timeout, collect).await {
-        Ok(out) => out,
-        Err(_) => {
-            let killed = fixture
-                .lease()
-                .request("kill_marked", json!({ "marker": marker }))
-                .await;
-            if let Err(e) = killed {
-                tracing::warn!("could not kill a timed-out Python call: {e}");
-            }
-            Err(Error::Timeout {
-                command: call.argv(&python).join(" "),
-                timeout,
-            })
-        }
-    }
+    let argv = call.argv(&python);
+    crate::exec::within_timeout(&fixture, &marker, options.timeout, &argv, collect).await
 }
 
 /// Turns the eval command's output into the value or a typed error.

@@ -63,3 +63,28 @@ fn a_container_that_dies_mid_test_is_a_clear_error_then_a_fresh_one() {
     let v: i64 = fresh.eval("1 + 1").unwrap();
     assert_eq!(v, 2);
 }
+
+#[test]
+fn a_failed_test_prints_the_log_tail_and_how_to_keep_the_container() {
+    let scope = python_container_test_e2e::unique_scope("fail-report");
+    let out = python_container_test_e2e::probe(env!("CARGO_BIN_EXE_probe"), &scope, 0.5)
+        .args(["--end", "fail-test"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the test's own assertion"), "{stderr}");
+    assert!(
+        stderr.contains("lines of the log of container pct-"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agent: ready"), "the log itself: {stderr}");
+    assert!(
+        stderr.contains("`probe::failing_test` failed in container pct-"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Set PYTHON_CONTAINER_TEST_KEEP=1"),
+        "{stderr}"
+    );
+}

@@ -54,6 +54,11 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
                 text.contains("GPU") && text.contains("NVIDIA Container Toolkit"),
                 "{text}"
             );
+            // The request reached the engine as asked: all NVIDIA GPUs.
+            assert!(
+                text.contains(r#"requested: driver nvidia, count -1, capabilities [["gpu"]]"#),
+                "{text}"
+            );
             let left = containers_with(&[MANAGED, "python-container-test.gpu=required"]);
             assert!(left.is_empty(), "a GPU container was left behind: {left:?}");
         }

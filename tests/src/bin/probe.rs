@@ -1,10 +1,11 @@
 //! A stand-in for one test process, driven by the lifecycle tests.
 //!
-//! `probe [--image IMAGE | --dockerfile PATH] [--hold SECS] [--end exit|panic|abort|hang]`
+//! `probe [--image IMAGE | --dockerfile PATH] [--hold SECS] [--end exit|panic|abort|hang|fail-test]`
 //!
 //! Acquires a container of IMAGE (default: the project image), prints
 //! `id=<container id>` and `ready`, runs one Python call, holds the handle for
-//! SECS, then ends the way `--end` says (`hang` waits to be killed).
+//! SECS, then ends the way `--end` says (`hang` waits to be killed;
+//! `fail-test` runs a failing test body through the macro's harness instead).
 //! On failure it prints `error=<message>` and exits 2.
 
 use python_container_test::{ContainerSpec, PythonContainer};
@@ -28,6 +29,17 @@ fn main() {
                 std::process::exit(64);
             }
         }
+    }
+    if end == "fail-test" {
+        // A test body that fails, run by the harness the macro uses.
+        python_container_test::__private::run_test(spec, "probe::failing_test", |py| {
+            assert_eq!(
+                py.eval::<i64>("6 * 7").ok(),
+                Some(41),
+                "the test's own assertion"
+            );
+        });
+        return;
     }
     let py = match PythonContainer::start(spec) {
         Ok(py) => py,
