@@ -47,6 +47,9 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
         Ok(py) => {
             // A GPU host: the request reached the engine and was granted.
             assert!(py.gpu());
+            let gpus = py.exec(["nvidia-smi", "-L"]).unwrap();
+            gpus.assert_success();
+            assert!(gpus.stdout_str().contains("GPU 0"), "{}", gpus.stdout_str());
         }
         Err(err) => {
             let text = err.to_string();
