@@ -1,9 +1,16 @@
 //! The container's life across processes: created once, shared, and gone
 //! within linger + 3 s of the last process ending, however it ends.
+//!
+//! Leases are TCP by default; the crash tests that matter most (SIGKILL,
+//! sixteen processes at once) run with each transport forced
+//! (`PYTHON_CONTAINER_TEST_LEASE=tcp|exec`), so neither can hide behind the
+//! other.
 
+use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::{containers_in_scope, probe, unique_scope, wait_until_empty};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const PROBE: &str = env!("CARGO_BIN_EXE_probe");
@@ -13,26 +20,66 @@ fn teardown_budget() -> Duration {
     Duration::from_secs_f64(LINGER + 3.0)
 }
 
+/// The agent's TCP lease port in the container.
+const LEASE_PORT: u16 = 47600;
+
+/// How a probe's lease reaches the agent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// Unset: TCP, falling back to exec.
+    Default,
+    /// Forced TCP: acquiring fails rather than fall back.
+    Tcp,
+    /// Forced exec (the relay).
+    Exec,
+}
+
+/// A probe process with the lease mode set.
+fn probe_in(mode: Mode, scope: &str) -> Command {
+    let mut cmd = probe(PROBE, scope, LINGER);
+    match mode {
+        Mode::Default => cmd.env_remove("PYTHON_CONTAINER_TEST_LEASE"),
+        Mode::Tcp => cmd.env("PYTHON_CONTAINER_TEST_LEASE", "tcp"),
+        Mode::Exec => cmd.env("PYTHON_CONTAINER_TEST_LEASE", "exec"),
+    };
+    cmd
+}
+
 /// Starts a probe holding its handle, and waits until it has the container.
 fn holder(scope: &str, extra: &[&str]) -> (Child, String) {
-    let mut child = probe(PROBE, scope, LINGER)
+    holder_in(Mode::Default, scope, extra)
+}
+
+fn holder_in(mode: Mode, scope: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = probe_in(mode, scope)
         .args(["--hold", "600"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let id = read_id(&mut child);
+    let id = read_id(&mut child, mode);
     (child, id)
 }
 
-fn read_id(child: &mut Child) -> String {
+/// Reads the probe's container id up to its `ready`; checks that its lease
+/// went the way `mode` forces (no relay in the container for TCP, its own
+/// relay at least for exec).
+fn read_id(child: &mut Child, mode: Mode) -> String {
     let stdout = child.stdout.take().unwrap();
     let mut id = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("id=") {
             id = Some(rest.to_owned());
+        }
+        if let Some(relays) = line.strip_prefix("relays=") {
+            let relays: usize = relays.parse().unwrap();
+            match mode {
+                Mode::Tcp => assert_eq!(relays, 0, "a TCP lease runs no relay"),
+                Mode::Exec => assert!(relays >= 1, "an exec lease runs a relay"),
+                Mode::Default => {}
+            }
         }
         assert!(!line.starts_with("error="), "{line}");
         if line == "ready" {
@@ -89,14 +136,28 @@ fn an_aborted_process_releases_the_container() {
     assert_gone_after_last_holder(&scope);
 }
 
-#[test]
-fn sigkill_while_holding_the_lease_releases_the_container() {
-    let scope = unique_scope("sigkill");
-    let (mut child, _) = holder(&scope, &["--end", "hang"]);
+fn sigkill_releases_the_container(mode: Mode) {
+    let scope = unique_scope(&format!("sigkill-{mode:?}"));
+    let (mut child, _) = holder_in(mode, &scope, &["--end", "hang"]);
     assert_eq!(containers_in_scope(&scope).len(), 1);
     signal(&child, "KILL");
     child.wait().unwrap();
     assert_gone_after_last_holder(&scope);
+}
+
+#[test]
+fn sigkill_while_holding_the_lease_releases_the_container() {
+    sigkill_releases_the_container(Mode::Default);
+}
+
+#[test]
+fn sigkill_while_holding_a_tcp_lease_releases_the_container() {
+    sigkill_releases_the_container(Mode::Tcp);
+}
+
+#[test]
+fn sigkill_while_holding_an_exec_lease_releases_the_container() {
+    sigkill_releases_the_container(Mode::Exec);
 }
 
 #[test]
@@ -129,13 +190,14 @@ fn the_container_stays_while_any_holder_lives() {
     assert_gone_after_last_holder(&scope);
 }
 
-#[test]
-fn sixteen_processes_at_once_create_exactly_one_container() {
-    for round in 0..20 {
-        let scope = unique_scope(&format!("sixteen-{round}"));
+/// Sixteen probes started together, `rounds` times: one container each
+/// round, gone after they are all killed.
+fn sixteen_at_once(mode: Mode, rounds: usize) {
+    for round in 0..rounds {
+        let scope = unique_scope(&format!("sixteen-{mode:?}-{round}"));
         let mut children: Vec<Child> = (0..16)
             .map(|_| {
-                probe(PROBE, &scope, LINGER)
+                probe_in(mode, &scope)
                     .args(["--hold", "600", "--end", "hang"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::null())
@@ -143,7 +205,7 @@ fn sixteen_processes_at_once_create_exactly_one_container() {
                     .unwrap()
             })
             .collect();
-        let ids: Vec<String> = children.iter_mut().map(read_id).collect();
+        let ids: Vec<String> = children.iter_mut().map(|c| read_id(c, mode)).collect();
         let live = containers_in_scope(&scope);
         assert_eq!(live.len(), 1, "round {round}: {live:?}");
         assert!(
@@ -156,6 +218,129 @@ fn sixteen_processes_at_once_create_exactly_one_container() {
         }
         assert_gone_after_last_holder(&scope);
     }
+}
+
+#[test]
+fn sixteen_processes_at_once_create_exactly_one_container() {
+    sixteen_at_once(Mode::Tcp, 20);
+}
+
+#[test]
+fn sixteen_processes_at_once_with_exec_leases_create_exactly_one_container() {
+    sixteen_at_once(Mode::Exec, 5);
+}
+
+#[test]
+fn tcp_and_exec_leases_share_one_container() {
+    let scope = unique_scope("mixed");
+    let (mut tcp, id1) = holder_in(Mode::Tcp, &scope, &["--end", "hang"]);
+    let (mut exec, id2) = holder_in(Mode::Exec, &scope, &["--end", "hang"]);
+    assert_eq!(id1, id2);
+    // The TCP holder goes first: the exec holder keeps the container.
+    signal(&tcp, "KILL");
+    tcp.wait().unwrap();
+    std::thread::sleep(teardown_budget());
+    assert_eq!(containers_in_scope(&scope), [id1]);
+    signal(&exec, "KILL");
+    exec.wait().unwrap();
+    assert_gone_after_last_holder(&scope);
+}
+
+/// A raw TCP connection to the agent's lease port.
+struct Raw {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Raw {
+    fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        Raw { stream, reader }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.stream
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+    }
+
+    fn line(&mut self) -> serde_json::Value {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    }
+
+    /// The agent's lease count.
+    fn leases(&mut self) -> u64 {
+        self.send(r#"{"id": 1, "op": "ping"}"#);
+        let answer = self.line();
+        answer["leases"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{answer}"))
+    }
+
+    /// Whether the agent closed the connection (EOF or reset) without a word.
+    fn closed_silently(mut self) -> bool {
+        let mut rest = Vec::new();
+        match self.reader.read_to_end(&mut rest) {
+            Ok(_) => rest.is_empty(),
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+#[test]
+fn a_tcp_connection_without_the_secret_is_closed_and_not_counted() {
+    let py = PythonContainer::start(
+        ContainerSpec::image(python_container_test_e2e::IMAGE).env("E2E_LIFECYCLE", "secret"),
+    )
+    .unwrap();
+    let port = py.host_port(LEASE_PORT).unwrap();
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            r#"{{index .Config.Labels "python-container-test.lease-secret"}}"#,
+            py.id(),
+        ])
+        .output()
+        .unwrap();
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(secret.len(), 64, "{out:?}");
+
+    // With the secret: a lease, counted beside this process's own.
+    let mut good = Raw::connect(port);
+    good.send(&serde_json::json!({ "secret": secret }).to_string());
+    assert_eq!(good.line()["hello"], true);
+    let leases = good.leases();
+    assert!(leases >= 2, "{leases}");
+
+    // A connection that has not sent its first line yet is not a lease.
+    let silent = Raw::connect(port);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(good.leases(), leases);
+
+    let wrong_secret = format!(r#"{{"secret": "{}"}}"#, "0".repeat(64));
+    for first_line in [
+        wrong_secret.as_str(),
+        r#"{"secret": ""}"#,
+        r#"{"id": 1, "op": "ping"}"#,
+        "GET / HTTP/1.0",
+    ] {
+        let mut bad = Raw::connect(port);
+        bad.send(first_line);
+        assert!(bad.closed_silently(), "{first_line} was answered");
+        assert_eq!(good.leases(), leases, "after {first_line}");
+    }
+    drop(silent);
+    assert!(py.logs().unwrap().contains("did not send the lease secret"));
+    // The real leases go on working.
+    assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
+    drop(good);
 }
 
 #[test]

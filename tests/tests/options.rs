@@ -112,6 +112,15 @@ fn network_none_has_only_loopback() {
         .eval("sorted(__import__('os').listdir('/sys/class/net'))")
         .unwrap();
     assert_eq!(interfaces, ["lo"]);
+    // No port to lease over TCP: the lease fell back to exec (the relay).
+    assert_eq!(inspect(&py, "{{json .NetworkSettings.Ports}}"), "{}");
+    let relays: usize = py
+        .eval(
+            "sum(b'relay.py' in open('/proc/%s/cmdline' % p, 'rb').read() \
+             for p in __import__('os').listdir('/proc') if p.isdigit() and p != str(__import__('os').getpid()))",
+        )
+        .unwrap();
+    assert!(relays >= 1, "an exec lease runs a relay");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! `probe [--image IMAGE | --dockerfile PATH] [--hold SECS] [--end exit|panic|abort|hang|fail-test]`
 //!
 //! Acquires a container of IMAGE (default: the project image), prints
-//! `id=<container id>` and `ready`, runs one Python call, holds the handle for
+//! `id=<container id>`, `relays=<n>` (exec leases' relay processes in the
+//! container: 0 when every lease is TCP) and `ready`, runs one Python call,
+//! holds the handle for
 //! SECS, then ends the way `--end` says (`hang` waits to be killed;
 //! `fail-test` runs a failing test body through the macro's harness instead).
 //! On failure it prints `error=<message>` and exits 2.
@@ -11,6 +13,19 @@
 use python_container_test::{ContainerSpec, PythonContainer};
 use std::io::Write;
 use std::time::Duration;
+
+/// Prints how many processes in the container run the exec lease's relay.
+const COUNT_RELAYS: &str = r#"
+import os
+n = 0
+for pid in os.listdir("/proc"):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            n += b"relay.py" in f.read()
+    except OSError:
+        pass
+print(n)
+"#;
 
 fn main() {
     let mut spec = ContainerSpec::image(python_container_test_e2e::IMAGE);
@@ -49,6 +64,10 @@ fn main() {
         }
     };
     println!("id={}", py.id());
+    match py.python(COUNT_RELAYS) {
+        Ok(out) => println!("relays={}", out.stdout_str().trim()),
+        Err(e) => println!("error=counting relays: {e}"),
+    }
     match py.eval::<i64>("6 * 7") {
         Ok(42) => println!("ready"),
         other => {
