@@ -27,6 +27,14 @@ fn now_nanos() -> u128 {
         .unwrap_or_default()
 }
 
+/// Runs the `docker` CLI with `args` and returns its stdout, trimmed (empty
+/// if the command failed; its stderr is dropped). Panics if the CLI cannot
+/// be started.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Ids of the containers (any state) with all these labels.
 pub fn containers_with(labels: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("docker");

@@ -5,14 +5,8 @@
 
 use python_container_test::__private::run_test;
 use python_container_test::{ContainerError, ContainerSpec, Error, PythonContainer, KEEP_VAR};
-use python_container_test_e2e::{container_exists, IMAGE};
-use std::process::Command;
+use python_container_test_e2e::{container_exists, docker, IMAGE};
 use std::time::Duration;
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 #[test]
 fn a_failed_test_keeps_its_container_when_asked() {

@@ -1,9 +1,8 @@
 //! Images built from a Dockerfile on first use, tagged by a content hash.
 
 use python_container_test::{python_container_test, ContainerSpec, PythonContainer};
-use python_container_test_e2e::{containers_with, probe, unique_scope, MANAGED};
+use python_container_test_e2e::{containers_with, docker, probe, unique_scope, MANAGED};
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 #[python_container_test(dockerfile = "images/hello/Dockerfile")]
@@ -18,11 +17,6 @@ fn a_dockerfile_image_is_built_and_used(py: &PythonContainer) {
         "{}",
         py.image()
     );
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 fn image_of(py: &PythonContainer) -> String {

@@ -1,7 +1,7 @@
 //! Bad input: each a clear error naming the thing, and no container left.
 
 use python_container_test::{ContainerError, ContainerSpec, Error, GpuMode, PythonContainer};
-use python_container_test_e2e::{containers_with, probe, MANAGED, NO_PYTHON_IMAGE};
+use python_container_test_e2e::{containers_with, docker, probe, MANAGED, NO_PYTHON_IMAGE};
 use std::time::{Duration, Instant};
 
 fn containers_of_image(image: &str) -> Vec<String> {
@@ -72,11 +72,7 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
 fn gpu_auto_falls_back_to_cpu() {
     let spec = ContainerSpec::image(python_container_test_e2e::IMAGE).gpu(GpuMode::Auto);
     let py = PythonContainer::start(spec).unwrap();
-    let has_nvidia = std::process::Command::new("docker")
-        .args(["info", "--format", "{{json .Runtimes}}"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("nvidia"))
-        .unwrap_or(false);
+    let has_nvidia = docker(&["info", "--format", "{{json .Runtimes}}"]).contains("nvidia");
     assert_eq!(py.gpu(), has_nvidia);
     let v: i64 = py.eval("1 + 1").unwrap();
     assert_eq!(v, 2);

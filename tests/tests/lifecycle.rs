@@ -7,7 +7,9 @@
 //! other.
 
 use python_container_test::{ContainerSpec, PythonContainer};
-use python_container_test_e2e::{containers_in_scope, probe, unique_scope, wait_until_empty};
+use python_container_test_e2e::{
+    containers_in_scope, docker, probe, unique_scope, wait_until_empty,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -300,17 +302,13 @@ fn a_tcp_connection_without_the_secret_is_closed_and_not_counted() {
     )
     .unwrap();
     let port = py.host_port(LEASE_PORT).unwrap();
-    let out = Command::new("docker")
-        .args([
-            "inspect",
-            "--format",
-            r#"{{index .Config.Labels "python-container-test.lease-secret"}}"#,
-            py.id(),
-        ])
-        .output()
-        .unwrap();
-    let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    assert_eq!(secret.len(), 64, "{out:?}");
+    let secret = docker(&[
+        "inspect",
+        "--format",
+        r#"{{index .Config.Labels "python-container-test.lease-secret"}}"#,
+        py.id(),
+    ]);
+    assert_eq!(secret.len(), 64, "{secret:?}");
 
     // With the secret: a lease, counted beside this process's own.
     let mut good = Raw::connect(port);

@@ -2,15 +2,9 @@
 //! with `docker inspect`.
 
 use python_container_test::{ContainerError, ContainerSpec, Error, PythonContainer};
-use python_container_test_e2e::{container_exists, wait_until_empty, IMAGE};
+use python_container_test_e2e::{container_exists, docker, wait_until_empty, IMAGE};
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 use std::time::Duration;
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 fn inspect(py: &PythonContainer, format: &str) -> String {
     docker(&["inspect", "--format", format, py.id()])
