@@ -6,20 +6,28 @@
 #   python-container-test/python-base:bookworm   Debian bookworm + python3, pip, venv
 #   python-container-test/no-python:bookworm     the same root fs without Python
 #                                                (used by the "no Python" error test)
+# Usage: bootstrap-base.sh [SUITE [EXTRA_PACKAGE...]]
+#   SUITE            the Debian suite (default bookworm; PCT_DEBIAN_SUITE also works):
+#                    bullseye has Python 3.9, bookworm 3.11, trixie 3.13, forky 3.14
+#   EXTRA_PACKAGE    more packages for the Python image (e.g. python3.15 on forky)
+# Only the default suite also gets the no-Python image.
 # Idempotent: an image that already exists is kept, so a second run does nothing.
 # Set PCT_REBUILD_BASE=1 to rebuild. Set PCT_DEBIAN_MIRROR to choose the mirror
 # (default: the first Debian URI configured for apt on this host).
 set -euo pipefail
 
-SUITE=${PCT_DEBIAN_SUITE:-bookworm}
+SUITE=${1:-${PCT_DEBIAN_SUITE:-bookworm}}
+[ $# -gt 0 ] && shift
+EXTRA=("$@")
 PY_IMAGE=python-container-test/python-base:$SUITE
 NOPY_IMAGE=python-container-test/no-python:$SUITE
+[ "$SUITE" = bookworm ] || NOPY_IMAGE=""
 LABEL=python-container-test.managed=true
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
-if [ "${PCT_REBUILD_BASE:-0}" != 1 ] && have "$PY_IMAGE" && have "$NOPY_IMAGE"; then
-  echo "bootstrap-base: $PY_IMAGE and $NOPY_IMAGE exist, nothing to do"
+if [ "${PCT_REBUILD_BASE:-0}" != 1 ] && have "$PY_IMAGE" && { [ -z "$NOPY_IMAGE" ] || have "$NOPY_IMAGE"; }; then
+  echo "bootstrap-base: $PY_IMAGE${NOPY_IMAGE:+ and $NOPY_IMAGE} exist, nothing to do"
   exit 0
 fi
 
@@ -49,8 +57,13 @@ trap 'rm -rf "$work"' EXIT
 root=$work/rootfs
 
 echo "bootstrap-base: debootstrap $SUITE from $mirror (a few minutes)"
-debootstrap --variant=minbase --include=python3,python3-pip,python3-venv,procps \
-  "$SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+include=python3,python3-pip,python3-venv,procps
+for pkg in "${EXTRA[@]}"; do include+=",$pkg"; done
+# An older debootstrap has no script for a newer suite: they all use sid's.
+script=()
+[ -e "/usr/share/debootstrap/scripts/$SUITE" ] || script=(/usr/share/debootstrap/scripts/sid)
+debootstrap --variant=minbase --include="$include" \
+  "$SUITE" "$root" "$mirror" "${script[@]}" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1
 }
@@ -65,6 +78,7 @@ changes=(--change "LABEL $LABEL" --change "LABEL python-container-test.kind=base
 tar -C "$root" -c . | docker import "${changes[@]}" - "$PY_IMAGE" >/dev/null
 echo "bootstrap-base: imported $PY_IMAGE"
 
+[ -n "$NOPY_IMAGE" ] || exit 0
 tar -C "$root" -c \
   --exclude='./usr/bin/python3*' --exclude='./usr/lib/python3*' --exclude='./usr/local/lib/python3*' \
   --exclude='./usr/bin/pip*' . | docker import "${changes[@]}" - "$NOPY_IMAGE" >/dev/null

@@ -5,6 +5,10 @@
 #   python-container-test/no-python:bookworm    no-Python image (docker/bootstrap-base.sh)
 #   python-container-test/python:X.Y            default test image (docker/python)
 #   python-container-test/numpy:X.Y             example with numpy (docker/numpy)
+#   python-container-test/official:3.11          like the official python:* images
+#   python-container-test/venv:3.11              Python only in a venv, a uid without a name
+#   with --matrix, the rest of docker/matrix/images.txt (Python 3.9 to 3.15) on
+#   bases of other Debian suites
 #
 # X.Y is the Python version of the base image (3.11 on the offline base).
 #
@@ -14,6 +18,8 @@
 #   --no-bootstrap   don't run bootstrap-base.sh (only with --base; the tests that
 #                    need the no-Python image then fail or skip)
 #   --no-numpy       build only the default image
+#   --matrix         also build the image matrix (bootstraps bullseye, trixie and
+#                    forky bases on first use: a few minutes, in parallel)
 #
 # A second run does nearly nothing: the base images are kept, wheels already
 # downloaded are not fetched again, and docker build reuses its layer cache.
@@ -28,6 +34,7 @@ OFFLINE_BASE=python-container-test/python-base:bookworm
 base=""
 bootstrap=1
 numpy=1
+matrix=0
 while [ $# -gt 0 ]; do
   case $1 in
     --base) [ $# -ge 2 ] || { echo "build-images: --base needs an image" >&2; exit 2; }
@@ -35,6 +42,7 @@ while [ $# -gt 0 ]; do
     --base=*) base=${1#--base=}; shift ;;
     --no-bootstrap) bootstrap=0; shift ;;
     --no-numpy) numpy=0; shift ;;
+    --matrix) matrix=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-images: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -146,5 +154,51 @@ if [ "$numpy" = 1 ]; then
   # 5. The numpy example image, FROM the default image.
   build numpy "python-container-test/numpy:$pyver" "$here/numpy" --build-arg "BASE=$PY_IMAGE"
 fi
+
+# 6. The image matrix (docker/matrix/images.txt): the entries on the default
+# base always, the others (bases of other suites, bootstrapped in parallel)
+# with --matrix.
+matrix_entries() {
+  grep -v '^#' "$here/matrix/images.txt" | grep . | while read -r tag suite target python; do
+    if [ "$matrix" = 1 ] || [ "python-container-test/python-base:$suite" = "$base" ]; then
+      echo "$tag $suite $target $python"
+    fi
+  done
+}
+declare -A extras=()
+while read -r tag suite target python; do
+  [ "python-container-test/python-base:$suite" = "$OFFLINE_BASE" ] && continue
+  extras[$suite]="${extras[$suite]:-}"
+  [ "$python" = python3 ] || extras[$suite]+=" $python"
+done < <(matrix_entries)
+if [ ${#extras[@]} -gt 0 ]; then
+  logs=$(mktemp -d /tmp/pct-bootstrap-logs.XXXXXX)
+  pids=()
+  for suite in "${!extras[@]}"; do
+    # shellcheck disable=SC2086
+    bash "$here/bootstrap-base.sh" "$suite" ${extras[$suite]} >"$logs/$suite.log" 2>&1 &
+    pids+=("$!:$suite")
+  done
+  for entry in "${pids[@]}"; do
+    if ! wait "${entry%%:*}"; then
+      cat "$logs/${entry#*:}.log" >&2
+      echo "build-images: bootstrapping ${entry#*:} failed" >&2
+      exit 1
+    fi
+    say "$(tail -n 1 "$logs/${entry#*:}.log")"
+  done
+  rm -rf "$logs"
+fi
+while read -r tag suite target python; do
+  base_image=python-container-test/python-base:$suite
+  version=$(docker run --rm --network none --label "$LABEL" --entrypoint "$python" "$base_image" \
+    -c 'import platform; print(platform.python_version())')
+  case $version in
+    "${tag##*:}".*) ;;
+    *) echo "build-images: $tag: $python in $base_image is Python $version" >&2; exit 1 ;;
+  esac
+  build "$target" "$tag" "$here/matrix" --target "$target" --build-arg "BASE=$base_image" \
+    --build-arg "PYTHON=$python" --build-arg "PYTHON_VERSION=$version"
+done < <(matrix_entries)
 
 say "done in $(($(now) - started))s"

@@ -39,6 +39,15 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// A file is larger than `read_file` returns (its `limit`, 1 GiB); copy
+    /// it with `copy_from` instead.
+    #[error("`{path}` is larger than the {limit} bytes read_file returns; use copy_from")]
+    TooLarge {
+        /// The path in the container.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The program to exec is not in the container.
     #[error("`{program}` was not found in container {container}: {detail}")]
     ProgramNotFound {

@@ -154,8 +154,16 @@ pub(crate) async fn exec(
             }
             Ok(out)
         };
-        let ((), out) = tokio::join!(feed, read);
-        out
+        // The output ends when the program does; a program that exits
+        // without reading all its stdin can leave the feed blocked for good.
+        let feed_then_wait = async {
+            feed.await;
+            std::future::pending().await
+        };
+        tokio::select! {
+            out = read => out,
+            out = feed_then_wait => out,
+        }
     };
     let mut out = within_timeout(&fixture, &marker, options.timeout, &argv, collect).await?;
     let inspected = docker

@@ -135,29 +135,49 @@ impl PythonContainer {
     /// (a timed-out call is killed: [`Error::Timeout`]). A `user`, or
     /// `PYTHON*` variables in `env`, make it a plain `docker exec`.
     pub fn python_with(&self, code: &str, options: ExecOptions) -> Result<ExecOutput> {
-        let call = PythonCall::new::<&str>(Target::Code(code.to_owned()), &[]);
+        let call = PythonCall::new(Target::Code(code.to_owned()), [""; 0]);
         self.run_python(call, options)
     }
 
-    /// Runs a module as a script (`python -m module args...`).
-    pub fn run_module(&self, module: &str, args: &[&str]) -> Result<ExecOutput> {
+    /// Runs a module as a script (`python -m module args...`). `args` is
+    /// anything [`exec`](Self::exec) takes: an array, a `Vec`, a slice.
+    ///
+    /// ```no_run
+    /// # fn f(py: &python_container_test::PythonContainer) -> python_container_test::Result<()> {
+    /// let help = py.run_module("json.tool", ["--help"])?;
+    /// assert!(help.stdout_str().contains("usage"));
+    /// # Ok(()) }
+    /// ```
+    pub fn run_module<I, S>(&self, module: &str, args: I) -> Result<ExecOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         self.run_module_with(module, args, ExecOptions::default())
     }
 
     /// Runs a module as a script with options, as [`python_with`](Self::python_with).
-    pub fn run_module_with(
+    pub fn run_module_with<I, S>(
         &self,
         module: &str,
-        args: &[&str],
+        args: I,
         options: ExecOptions,
-    ) -> Result<ExecOutput> {
+    ) -> Result<ExecOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let call = PythonCall::new(Target::Module(module.to_owned()), args);
         self.run_python(call, options)
     }
 
     /// Copies the host script `host_path` into the container and runs it
-    /// (`python script.py args...`).
-    pub fn run_script(&self, host_path: impl AsRef<Path>, args: &[&str]) -> Result<ExecOutput> {
+    /// (`python script.py args...`); `args` as in [`exec`](Self::exec).
+    pub fn run_script<I, S>(&self, host_path: impl AsRef<Path>, args: I) -> Result<ExecOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let host_path = host_path.as_ref();
         let bytes = std::fs::read(host_path).map_err(|source| Error::HostPath {
             path: host_path.to_path_buf(),
@@ -220,10 +240,12 @@ impl PythonContainer {
         self.upload(parent, archive)
     }
 
-    /// Reads the file `path`.
+    /// Reads the file `path`, up to 1 GiB ([`Error::TooLarge`] past that:
+    /// copy bigger files with [`copy_from`](Self::copy_from)).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
         let path = self.resolve(path);
-        let archive = self.download(&path)?;
+        // Room for the tar headers around the file's bytes.
+        let archive = self.download(&path, Some(copy::READ_FILE_LIMIT + (1 << 16)))?;
         copy::untar_file(&archive, &path)
     }
 
@@ -237,11 +259,13 @@ impl PythonContainer {
     }
 
     /// Copies the container file or folder `container_path` to `host_path`,
-    /// which becomes a copy of it. Refuses archive entries that would land
-    /// outside `host_path` ([`Error::UnsafeArchive`]).
+    /// which becomes a copy of it. Before anything is written, refuses
+    /// ([`Error::UnsafeArchive`]) an archive with an entry or link that would
+    /// lead outside `host_path`, through links already there or made by the
+    /// archive. Setuid, setgid and sticky bits are dropped; the umask applies.
     pub fn copy_from(&self, container_path: &str, host_path: impl AsRef<Path>) -> Result<()> {
         let path = self.resolve(container_path);
-        let archive = self.download(&path)?;
+        let archive = self.download(&path, None)?;
         copy::untar_to(&archive, host_path.as_ref())
     }
 
@@ -353,8 +377,9 @@ impl PythonContainer {
         })
     }
 
-    /// The tar archive of `path` in the container.
-    fn download(&self, path: &str) -> Result<Vec<u8>> {
+    /// The tar archive of `path` in the container; [`Error::TooLarge`] once
+    /// it grows past `limit`.
+    fn download(&self, path: &str, limit: Option<u64>) -> Result<Vec<u8>> {
         let id = self.id().to_owned();
         let name = self.name().to_owned();
         let path = path.to_owned();
@@ -367,7 +392,17 @@ impl PythonContainer {
             let mut archive = Vec::new();
             while let Some(chunk) = stream.next().await {
                 match chunk {
-                    Ok(bytes) => archive.extend_from_slice(&bytes),
+                    Ok(bytes) => {
+                        archive.extend_from_slice(&bytes);
+                        let over =
+                            |l: u64| archive.len() as u64 > l || copy::claims_too_much(&archive);
+                        if limit.is_some_and(over) {
+                            return Err(Error::TooLarge {
+                                path,
+                                limit: copy::READ_FILE_LIMIT,
+                            });
+                        }
+                    }
                     Err(e) if fixtures::status_of(&e) == Some(404) => {
                         return Err(Error::NotFound {
                             path,

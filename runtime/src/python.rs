@@ -22,13 +22,16 @@ pub(crate) const FAST_VAR: &str = "PYTHON_CONTAINER_TEST_FAST";
 /// The first agent protocol with the `python` op.
 const WARM_PROTOCOL: u64 = 2;
 
-/// Evaluates `sys.argv[1]` and writes its value as JSON to stdout. Anything
-/// the expression prints goes to stderr, so stdout holds only the value.
+/// Evaluates `sys.argv[1]` and writes its value as JSON to the process's
+/// stdout, which is the value's own channel: the expression's writes to fd 1
+/// (`print`, `os.write(1, ..)`, closing `sys.stdout`) go to stderr, so stdout
+/// holds only the value, on every image and on both paths.
 /// Exit 1: the expression raised (traceback on stderr); exit 3: the value is
 /// not JSON-serialisable.
-const EVAL_WRAPPER: &str = r#"import sys
+const EVAL_WRAPPER: &str = r#"import os, sys
 from _json import encode_basestring_ascii as _quote
-_out, sys.stdout = sys.stdout, sys.stderr
+_value_fd = os.dup(1)
+os.dup2(2, 1)
 try:
     _value = eval(compile(sys.argv[1], "<eval>", "eval"), {"__name__": "__main__"})
 except BaseException:
@@ -67,7 +70,10 @@ try:
 except (TypeError, ValueError, RecursionError) as e:
     sys.stderr.write(str(e))
     sys.exit(3)
-_out.write(_text)
+_view = memoryview(_text.encode("ascii"))
+while _view:
+    _view = _view[os.write(_value_fd, _view):]
+os.close(_value_fd)
 "#;
 
 /// What `python` is asked to run.
@@ -89,14 +95,18 @@ pub(crate) struct PythonCall {
 }
 
 impl PythonCall {
-    pub(crate) fn new<S: AsRef<str>>(target: Target, args: &[S]) -> Self {
-        let args = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    pub(crate) fn new<I, S>(target: Target, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let args = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         PythonCall { target, args }
     }
 
     /// The call that evaluates `expr` (see [`decode_eval`]).
     pub(crate) fn eval(expr: &str) -> Self {
-        Self::new(Target::Code(EVAL_WRAPPER.to_owned()), &[expr])
+        Self::new(Target::Code(EVAL_WRAPPER.to_owned()), [expr])
     }
 
     /// The command line of the same call as a fresh interpreter.
@@ -207,6 +217,13 @@ pub(crate) async fn run_warm(
 /// Turns the eval command's output into the value or a typed error.
 pub(crate) fn decode_eval<T: DeserializeOwned>(expr: &str, out: ExecOutput) -> Result<T> {
     match out.exit_code {
+        0 if out.stdout.is_empty() => Err(Error::Python {
+            expr: expr.to_owned(),
+            traceback: format!(
+                "the process exited with code 0 before the value was written (os._exit?)\n{}",
+                out.stderr_str().trim_end()
+            ),
+        }),
         0 => serde_json::from_slice(&out.stdout).map_err(|source| Error::Decode {
             expr: expr.to_owned(),
             json: out.stdout_str().chars().take(200).collect(),
@@ -278,7 +295,7 @@ mod tests {
 
     #[test]
     fn calls_that_a_warm_interpreter_cannot_copy_take_exec() {
-        let code = PythonCall::new::<&str>(Target::Code("pass".into()), &[]);
+        let code = PythonCall::new(Target::Code("pass".into()), [""; 0]);
         assert!(code.runs_warm(&ExecOptions::default()));
         let with = |options: ExecOptions| code.runs_warm(&options);
         assert!(with(ExecOptions {
@@ -294,7 +311,7 @@ mod tests {
             env: vec![("PYTHONPATH".into(), "/x".into())],
             ..Default::default()
         }));
-        let nul = PythonCall::new(Target::Code("pass".into()), &["a\0b"]);
+        let nul = PythonCall::new(Target::Code("pass".into()), ["a\0b"]);
         assert!(!nul.runs_warm(&ExecOptions::default()));
     }
 }

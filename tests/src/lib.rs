@@ -9,8 +9,30 @@ use std::time::{Duration, Instant};
 pub const IMAGE: &str = "python-container-test/python:3.11";
 /// The example image with numpy installed offline.
 pub const NUMPY_IMAGE: &str = "python-container-test/numpy:3.11";
+/// An image set up like the official `python:*` images (root, workdir `/`,
+/// no `PYTHON*` settings): the stand-in for `python:3.x-slim` where nothing
+/// can be pulled. Built by `docker/build-images.sh`.
+pub const OFFICIAL_IMAGE: &str = "python-container-test/official:3.11";
 /// An image without Python.
 pub const NO_PYTHON_IMAGE: &str = "python-container-test/no-python:bookworm";
+
+/// The variable naming the image the matrix suites (`fidelity`, `handle`)
+/// run on; `tests/matrix.sh` sets it to each image of the matrix.
+pub const MATRIX_IMAGE_VAR: &str = "PCT_TEST_IMAGE";
+
+/// The image of this run of the matrix suites: [`MATRIX_IMAGE_VAR`], or the
+/// project's image.
+pub fn matrix_image() -> String {
+    std::env::var(MATRIX_IMAGE_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| IMAGE.to_owned())
+}
+
+/// The spec of the matrix suites' tests (`fixture = matrix_spec`).
+pub fn matrix_spec() -> python_container_test::ContainerSpec {
+    python_container_test::ContainerSpec::image(matrix_image())
+}
 
 /// Label of every container the crate creates.
 pub const MANAGED: &str = "python-container-test.managed=true";

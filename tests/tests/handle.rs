@@ -1,25 +1,23 @@
 //! Every method of the handle, against the real engine.
 
 use python_container_test::{python_container_test, Error, ExecOptions, PythonContainer};
-use python_container_test_e2e::IMAGE;
+use python_container_test_e2e::{matrix_image, matrix_spec};
 use std::time::Duration;
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn code_runs_in_the_container_not_on_the_host(py: &PythonContainer) {
-    assert!(!std::path::Path::new("/etc/python-container-test-image").exists());
-    let marker = py.read_file("/etc/python-container-test-image").unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&marker).trim(),
-        "python-container-test default image"
-    );
-    let out = py
-        .exec(["cat", "/etc/python-container-test-image"])
-        .unwrap();
+    // Docker names a container's host after the start of its id.
+    let short_id = &py.id()[..12];
+    let host: String = py.eval("__import__('socket').gethostname()").unwrap();
+    assert_eq!(host, short_id);
+    let file = py.read_file("/etc/hostname").unwrap();
+    assert_eq!(String::from_utf8_lossy(&file).trim(), short_id);
+    let out = py.exec(["cat", "/etc/hostname"]).unwrap();
     out.assert_success();
-    assert!(out.stdout_str().contains("default image"));
+    assert_eq!(out.stdout_str().trim(), short_id);
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn exec_returns_exit_code_and_both_streams(py: &PythonContainer) {
     let out = py
         .exec(["sh", "-c", "echo out; echo err >&2; exit 3"])
@@ -30,7 +28,7 @@ fn exec_returns_exit_code_and_both_streams(py: &PythonContainer) {
     assert_eq!(out.stderr_str(), "err\n");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn exec_with_env_workdir_user_and_stdin(py: &PythonContainer) {
     py.exec(["mkdir", "-p", "sub"]).unwrap().assert_success();
     let out = py
@@ -50,7 +48,7 @@ fn exec_with_env_workdir_user_and_stdin(py: &PythonContainer) {
     assert_eq!(out.stdout_str(), expected);
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn exec_timeout_kills_the_program(py: &PythonContainer) {
     let options = ExecOptions {
         timeout: Some(Duration::from_millis(500)),
@@ -68,7 +66,7 @@ fn exec_timeout_kills_the_program(py: &PythonContainer) {
     );
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn exec_of_a_missing_program_is_a_clear_error(py: &PythonContainer) {
     let err = py.exec(["no-such-program", "--flag"]).unwrap_err();
     assert!(matches!(err, Error::ProgramNotFound { .. }), "{err:?}");
@@ -78,14 +76,14 @@ fn exec_of_a_missing_program_is_a_clear_error(py: &PythonContainer) {
     );
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn python_runs_code(py: &PythonContainer) {
     let out = py.python("import sys; print('hi'); sys.exit(4)").unwrap();
     assert_eq!(out.exit_code, 4);
     assert_eq!(out.stdout_str(), "hi\n");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn python_that_raises_gives_exit_1_and_the_traceback(py: &PythonContainer) {
     let out = py.python("raise ValueError('boom')").unwrap();
     assert_eq!(out.exit_code, 1);
@@ -96,18 +94,18 @@ fn python_that_raises_gives_exit_1_and_the_traceback(py: &PythonContainer) {
     );
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn run_module_passes_arguments(py: &PythonContainer) {
     py.write_file("data.json", br#"{"b": 1, "a": [1, 2]}"#)
         .unwrap();
     let out = py
-        .run_module("json.tool", &["--sort-keys", "--compact", "data.json"])
+        .run_module("json.tool", ["--sort-keys", "--compact", "data.json"])
         .unwrap();
     out.assert_success();
     assert_eq!(out.stdout_str(), "{\"a\":[1,2],\"b\":1}\n");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn run_script_copies_a_host_script_and_runs_it(py: &PythonContainer) {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("greet.py");
@@ -116,19 +114,21 @@ fn run_script_copies_a_host_script_and_runs_it(py: &PythonContainer) {
         "import sys\nprint('hello', *sys.argv[1:], __name__)\n",
     )
     .unwrap();
-    let out = py.run_script(&script, &["a", "b"]).unwrap();
+    let out = py.run_script(&script, ["a", "b"]).unwrap();
     out.assert_success();
     assert_eq!(out.stdout_str(), "hello a b __main__\n");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn run_script_of_a_missing_host_file_names_it(py: &PythonContainer) {
-    let err = py.run_script("/no/such/script.py", &[]).unwrap_err();
+    let err = py
+        .run_script("/no/such/script.py", &[] as &[&str])
+        .unwrap_err();
     assert!(matches!(err, Error::HostPath { .. }), "{err:?}");
     assert!(err.to_string().contains("/no/such/script.py"), "{err}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn eval_returns_serde_values(py: &PythonContainer) {
     let squares: Vec<i64> = py.eval("[i * i for i in range(4)]").unwrap();
     assert_eq!(squares, [0, 1, 4, 9]);
@@ -138,7 +138,7 @@ fn eval_returns_serde_values(py: &PythonContainer) {
     assert!(v.is_null());
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn eval_exception_carries_the_traceback(py: &PythonContainer) {
     let err = py.eval::<i64>("1 / 0").unwrap_err();
     assert!(matches!(err, Error::Python { .. }), "{err:?}");
@@ -149,14 +149,14 @@ fn eval_exception_carries_the_traceback(py: &PythonContainer) {
     );
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn eval_of_a_value_json_cannot_hold_is_a_clear_error(py: &PythonContainer) {
     let err = py.eval::<serde_json::Value>("{1, 2}").unwrap_err();
     assert!(matches!(err, Error::NotJson { .. }), "{err:?}");
     assert!(err.to_string().contains("not JSON-serialisable"), "{err}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn binary_files_round_trip(py: &PythonContainer) {
     let bytes: Vec<u8> = (0..=255u8).chain([0xff, 0xfe, 0x00, 0xc3]).collect();
     py.write_file("nested/dir/blob.bin", &bytes).unwrap();
@@ -171,7 +171,7 @@ fn binary_files_round_trip(py: &PythonContainer) {
         .assert_success();
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn reading_a_missing_container_path_names_it(py: &PythonContainer) {
     let err = py.read_file("no/such/file").unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
@@ -185,7 +185,7 @@ fn reading_a_missing_container_path_names_it(py: &PythonContainer) {
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn folders_round_trip(py: &PythonContainer) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
@@ -214,14 +214,14 @@ fn folders_round_trip(py: &PythonContainer) {
     );
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn copy_to_of_a_missing_host_path_names_it(py: &PythonContainer) {
     let err = py.copy_to("/no/such/host/dir", "x").unwrap_err();
     assert!(matches!(err, Error::HostPath { .. }), "{err:?}");
     assert!(err.to_string().contains("/no/such/host/dir"), "{err}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn copy_from_refuses_a_symlink_pointing_out(py: &PythonContainer) {
     py.exec([
         "sh",
@@ -236,7 +236,7 @@ fn copy_from_refuses_a_symlink_pointing_out(py: &PythonContainer) {
     assert!(!dir.path().join("out").exists(), "nothing may be written");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn each_test_has_a_private_workdir(py: &PythonContainer) {
     assert!(
         py.workdir().starts_with("/tmp/python-container-test/"),
@@ -250,12 +250,9 @@ fn each_test_has_a_private_workdir(py: &PythonContainer) {
     assert!(others.is_empty(), "a new workdir is empty: {others:?}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn workdir_is_removed_when_the_handle_is_dropped(py: PythonContainer) {
-    let second = python_container_test::PythonContainer::start(
-        python_container_test::ContainerSpec::image(IMAGE),
-    )
-    .unwrap();
+    let second = python_container_test::PythonContainer::start(matrix_spec()).unwrap();
     assert_eq!(second.id(), py.id(), "same spec, same container");
     assert_ne!(second.workdir(), py.workdir());
     let path = second.workdir().to_owned();
@@ -272,9 +269,9 @@ fn workdir_is_removed_when_the_handle_is_dropped(py: PythonContainer) {
     }
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn identity_and_logs(py: &PythonContainer) {
-    assert_eq!(py.image(), IMAGE);
+    assert_eq!(py.image(), matrix_image());
     assert!(py.name().starts_with("pct-"));
     assert_eq!(py.id().len(), 64);
     assert!(!py.gpu());
@@ -282,21 +279,21 @@ fn identity_and_logs(py: &PythonContainer) {
     assert!(logs.contains("agent: ready"), "{logs}");
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 async fn async_tests_can_use_the_sync_methods(py: &PythonContainer) {
     tokio::time::sleep(Duration::from_millis(1)).await;
     let v: i64 = py.eval("40 + 2").unwrap();
     assert_eq!(v, 42);
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 fn result_returning_tests(py: &PythonContainer) -> Result<(), Error> {
     let v: i64 = py.eval("2 ** 10")?;
     assert_eq!(v, 1024);
     Ok(())
 }
 
-#[python_container_test(image = IMAGE)]
+#[python_container_test(fixture = matrix_spec)]
 #[should_panic(expected = "command failed with exit code 5")]
 fn assert_success_shows_the_failure(py: &PythonContainer) {
     py.python("import sys; sys.exit(5)")
