@@ -165,7 +165,15 @@ pub(crate) async fn exec(
             out = feed_then_wait => out,
         }
     };
-    let mut out = within_timeout(&fixture, &marker, options.timeout, &argv, collect).await?;
+    let work = within_timeout(&fixture, &marker, options.timeout, &argv, collect);
+    let mut out = match work.await {
+        // The agent cannot see another user's processes: kill them as root.
+        Err(e @ Error::Timeout { .. }) if options.user.is_some() => {
+            kill_marked_as_root(fixture.clone(), marker).await;
+            return Err(e);
+        }
+        other => other?,
+    };
     let inspected = docker
         .inspect_exec(&created.id)
         .await
@@ -209,6 +217,38 @@ pub(crate) async fn within_timeout<T>(
             })
         }
     }
+}
+
+/// Kills, as root in the container, every process whose environment holds
+/// `PCT_EXEC_ID=<marker>`: a timed-out exec run as a user other than the
+/// agent's (whose processes the agent may not see or signal).
+const KILL_MARKED: &str = "import os, sys
+needle = ('PCT_EXEC_ID=' + sys.argv[1]).encode()
+for pid in os.listdir('/proc'):
+    try:
+        if pid.isdigit() and needle in open('/proc/%s/environ' % pid, 'rb').read().split(b'\\0'):
+            os.kill(int(pid), 9)
+    except OSError:
+        pass
+";
+
+/// Runs [`KILL_MARKED`] for `marker`, as root; failures are only logged.
+fn kill_marked_as_root(
+    fixture: Arc<Fixture>,
+    marker: String,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let python = fixture.spec().python_program().to_owned();
+        let argv = [python.as_str(), "-I", "-S", "-c", KILL_MARKED, &marker];
+        let options = ExecOptions {
+            user: Some("0".into()),
+            ..Default::default()
+        };
+        let argv = argv.map(str::to_owned).to_vec();
+        if let Err(e) = exec(fixture, argv, options, "/".into()).await {
+            tracing::warn!("could not kill the timed-out exec {marker} as root: {e}");
+        }
+    })
 }
 
 /// A Docker error of a call on the container: "gone" when the engine no

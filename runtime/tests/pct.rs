@@ -17,41 +17,63 @@ fn pct(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+const IMAGE: &str = "python-container-test/python:3.11";
+
 #[test]
-fn list_shows_and_gc_removes_kept_containers_of_a_scope() {
+fn gc_removes_only_what_the_harness_made_in_its_scope() {
+    use python_container_test::{ContainerSpec, PythonContainer};
     let scope = format!("pct-gc-{}", std::process::id());
-    // A container kept for debugging (running, so the sweep of concurrent
-    // tests leaves it alone).
-    let id = docker(&[
-        "run",
-        "-d",
+    // pct (a child process) and the crate both read the scope from here.
+    std::env::set_var("PYTHON_CONTAINER_TEST_SCOPE", &scope);
+    // A user's own container of the project's image: it inherits the
+    // image's labels, `python-container-test.managed=true` included.
+    let own = docker(&[
+        "create",
         "--name",
-        &format!("{scope}-kept-1"),
-        "--label",
-        "python-container-test.managed=true",
-        "--label",
-        "python-container-test.kind=fixture",
-        "--label",
-        &format!("python-container-test.scope={scope}"),
-        "python-container-test/python:3.11",
-        "sleep",
-        "60",
+        &format!("{scope}-users-own"),
+        IMAGE,
+        "true",
     ]);
+    assert!(!own.is_empty());
+    // A fixture kept for debugging: it runs on, with no lease.
+    let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
+    let kept_name = py.keep().unwrap();
+    let kept = py.id().to_owned();
+    drop(py);
+
     let (ok, listed) = pct(&["list"]);
     assert!(ok, "{listed}");
     assert!(
-        listed.contains(&id[..12]) && listed.contains("[kept]"),
+        listed.contains(&kept[..12]) && listed.contains("[kept]"),
         "{listed}"
     );
     assert!(
-        listed.contains("python-container-test/python:3.11"),
-        "images are listed: {listed}"
+        !listed.contains(&own[..12]),
+        "a user's container is listed: {listed}"
     );
+    assert!(listed.contains(IMAGE), "images are listed: {listed}");
 
-    let (ok, text) = pct(&["gc", "--scope", &scope]);
+    let (ok, text) = pct(&["gc", "--scope", "some-other-scope"]);
     assert!(ok, "{text}");
-    assert!(text.contains("1 removed"), "{text}");
-    assert_eq!(docker(&["ps", "-aq", "--filter", &format!("id={id}")]), "");
+    assert!(
+        !text.contains(&kept_name),
+        "another scope's gc removed it: {text}"
+    );
+    let (ok, text) = pct(&["gc"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&kept_name) && text.contains("1 removed"),
+        "{text}"
+    );
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", &format!("id={kept}")]),
+        ""
+    );
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", &format!("id={own}")]).len(),
+        12
+    );
+    docker(&["rm", "-f", &own]);
 }
 
 #[test]

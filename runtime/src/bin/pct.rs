@@ -2,23 +2,27 @@
 //!
 //! ```text
 //! cargo run -p python-container-test --bin pct -- list
-//! cargo run -p python-container-test --bin pct -- gc [--all] [--images] [--scope SCOPE]
+//! cargo run -p python-container-test --bin pct -- gc [--all] [--images] [--scope SCOPE | --all-scopes]
 //! ```
 //!
 //! `gc` removes the project's stale containers (not running, so with no
-//! agent) and those kept for debugging; `--all` also removes running ones
-//! (their tests will fail); `--images` also removes the project's images
-//! (`docker/build-images.sh` builds them again). Everything is removed by id
-//! and only if it carries the label `python-container-test.managed=true`.
+//! agent) and those kept for debugging, of one scope: this checkout's (the
+//! one its tests use, see `PYTHON_CONTAINER_TEST_SCOPE`), another with
+//! `--scope`, or every one with `--all-scopes`. `--all` also removes running
+//! ones (their tests will fail); `--images` also removes the project's
+//! images (`docker/build-images.sh` builds them again). Everything is removed
+//! by id, and only fixtures the harness created (see `sweep`): a container
+//! of an image that merely carries the project's labels is never touched.
 
 use python_container_test_fixtures::{block_on, sweep, Error};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: pct list | pct gc [--all] [--images] [--scope SCOPE]";
+const USAGE: &str = "usage: pct list | pct gc [--all] [--images] [--scope SCOPE | --all-scopes]";
 
 struct Gc {
     all: bool,
     images: bool,
+    /// `None`: every scope.
     scope: Option<String>,
 }
 
@@ -51,7 +55,7 @@ fn parse_gc(args: &[String]) -> Result<Gc, String> {
     let mut gc = Gc {
         all: false,
         images: false,
-        scope: None,
+        scope: Some(python_container_test::scope()),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -59,6 +63,7 @@ fn parse_gc(args: &[String]) -> Result<Gc, String> {
             "--all" => gc.all = true,
             "--images" => gc.images = true,
             "--scope" => gc.scope = Some(args.next().ok_or("--scope needs a value")?.clone()),
+            "--all-scopes" => gc.scope = None,
             other => return Err(format!("unknown option `{other}`")),
         }
     }
