@@ -96,6 +96,25 @@ pub enum Error {
         /// The timeout.
         timeout: Duration,
     },
+    /// A command wrote more output (stdout and stderr together) than a call
+    /// keeps in memory, and was killed.
+    #[error("`{command}` wrote more than {limit} bytes of output and was killed; write big output to a file (read it with copy_from), or raise PYTHON_CONTAINER_TEST_MAX_OUTPUT")]
+    OutputTooLarge {
+        /// The command.
+        command: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Bad configuration in the environment.
+    #[error("{var}={value:?} is not valid: {expected}")]
+    InvalidConfig {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A Docker API call failed.
     #[error("Docker API call `{call}` failed: {detail}")]
     Docker {

@@ -27,6 +27,67 @@ pub struct ExecOptions {
     pub timeout: Option<Duration>,
 }
 
+/// The variable that sets how many bytes of output (stdout and stderr
+/// together) one call may keep in memory; past it the call is killed
+/// ([`Error::OutputTooLarge`]). Default: 1 GiB.
+pub(crate) const MAX_OUTPUT_VAR: &str = "PYTHON_CONTAINER_TEST_MAX_OUTPUT";
+const DEFAULT_MAX_OUTPUT: u64 = 1 << 30;
+
+/// The output limit of a call: [`MAX_OUTPUT_VAR`] or 1 GiB.
+pub(crate) fn max_output() -> Result<u64> {
+    match std::env::var(MAX_OUTPUT_VAR) {
+        Err(_) => Ok(DEFAULT_MAX_OUTPUT),
+        Ok(value) => value.trim().parse().map_err(|_| Error::InvalidConfig {
+            var: MAX_OUTPUT_VAR,
+            value,
+            expected: "a number of bytes",
+        }),
+    }
+}
+
+/// Output collected up to a limit.
+#[derive(Debug)]
+pub(crate) struct Collected {
+    pub(crate) out: ExecOutput,
+    limit: u64,
+}
+
+impl Collected {
+    pub(crate) fn new(limit: u64) -> Self {
+        Collected {
+            out: ExecOutput::default(),
+            limit,
+        }
+    }
+
+    /// Adds output of stream 1 (stdout) or 2 (stderr); false past the limit.
+    pub(crate) fn push(&mut self, stream: u8, bytes: Vec<u8>) -> bool {
+        let total = self.out.stdout.len() + self.out.stderr.len() + bytes.len();
+        if total as u64 > self.limit {
+            return false;
+        }
+        let sink = if stream == 1 {
+            &mut self.out.stdout
+        } else {
+            &mut self.out.stderr
+        };
+        if sink.is_empty() {
+            *sink = bytes;
+        } else {
+            sink.extend_from_slice(&bytes);
+        }
+        true
+    }
+
+    /// The error of a call that went past the limit.
+    pub(crate) fn too_large(&self, argv: &[String]) -> Error {
+        Error::OutputTooLarge {
+            command: argv.join(" "),
+            limit: self.limit,
+        }
+    }
+}
+
 /// What a finished program left: its exit code and both output streams.
 /// A non-zero exit is a result like any other, not an error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,6 +189,8 @@ pub(crate) async fn exec(
         });
     };
     let stdin = options.stdin;
+    let limit = max_output()?;
+    let shown = argv.clone();
     let collect = async move {
         let feed = async {
             if let Some(bytes) = stdin {
@@ -138,21 +201,24 @@ pub(crate) async fn exec(
             }
         };
         let read = async {
-            let mut out = ExecOutput::default();
+            let mut out = Collected::new(limit);
             while let Some(chunk) = output.next().await {
-                match chunk {
-                    Ok(LogOutput::StdOut { message }) => out.stdout.extend_from_slice(&message),
-                    Ok(LogOutput::StdErr { message }) => out.stderr.extend_from_slice(&message),
-                    Ok(_) => {}
+                let fits = match chunk {
+                    Ok(LogOutput::StdOut { message }) => out.push(1, message.into()),
+                    Ok(LogOutput::StdErr { message }) => out.push(2, message.into()),
+                    Ok(_) => true,
                     Err(e) => {
                         return Err(Error::Docker {
                             call: "read exec output".into(),
                             detail: e.to_string(),
                         })
                     }
+                };
+                if !fits {
+                    return Err(out.too_large(&shown));
                 }
             }
-            Ok(out)
+            Ok(out.out)
         };
         // The output ends when the program does; a program that exits
         // without reading all its stdin can leave the feed blocked for good.
@@ -168,7 +234,9 @@ pub(crate) async fn exec(
     let work = within_timeout(&fixture, &marker, options.timeout, &argv, collect);
     let mut out = match work.await {
         // The agent cannot see another user's processes: kill them as root.
-        Err(e @ Error::Timeout { .. }) if options.user.is_some() => {
+        Err(e @ (Error::Timeout { .. } | Error::OutputTooLarge { .. }))
+            if options.user.is_some() =>
+        {
             kill_marked_as_root(fixture.clone(), marker).await;
             return Err(e);
         }
@@ -189,8 +257,9 @@ pub(crate) async fn exec(
     Ok(out)
 }
 
-/// Awaits `work`; after `timeout`, kills the processes carrying `marker` in
-/// their environment (`PCT_EXEC_ID`) and returns [`Error::Timeout`].
+/// Awaits `work`; after `timeout` ([`Error::Timeout`]), or when it went past
+/// the output limit ([`Error::OutputTooLarge`]), kills the processes carrying
+/// `marker` in their environment (`PCT_EXEC_ID`).
 pub(crate) async fn within_timeout<T>(
     fixture: &Fixture,
     marker: &str,
@@ -198,25 +267,27 @@ pub(crate) async fn within_timeout<T>(
     argv: &[String],
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let Some(timeout) = timeout else {
-        return work.await;
+    let done = match timeout {
+        None => work.await,
+        Some(timeout) => tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: argv.join(" "),
+                    timeout,
+                })
+            }),
     };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(done) => done,
-        Err(_) => {
-            let killed = fixture
-                .lease()
-                .request("kill_marked", json!({ "marker": marker }))
-                .await;
-            if let Err(e) = killed {
-                tracing::warn!("could not kill timed-out `{}`: {e}", argv.join(" "));
-            }
-            Err(Error::Timeout {
-                command: argv.join(" "),
-                timeout,
-            })
+    if let Err(Error::Timeout { .. } | Error::OutputTooLarge { .. }) = &done {
+        let killed = fixture
+            .lease()
+            .request("kill_marked", json!({ "marker": marker }))
+            .await;
+        if let Err(e) = killed {
+            tracing::warn!("could not kill `{}`: {e}", argv.join(" "));
         }
     }
+    done
 }
 
 /// Kills, as root in the container, every process whose environment holds

@@ -9,7 +9,7 @@
 //! exec convention (`128 + n` for signal `n`).
 
 use crate::error::{Error, Result};
-use crate::exec::{ExecOptions, ExecOutput};
+use crate::exec::{Collected, ExecOptions, ExecOutput};
 use python_container_test_fixtures::{self as fixtures, Fixture, Reply};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -182,35 +182,30 @@ pub(crate) async fn run_warm(
         "preload": fixture.spec().preload_modules(),
         "marker": marker,
     });
+    let limit = crate::exec::max_output()?;
     let mut replies = fixture.lease().request_streamed("python", request)?;
+    let argv = call.argv(&python);
+    let shown = argv.clone();
     let collect = async move {
-        let mut out = ExecOutput::default();
+        let mut out = Collected::new(limit);
         loop {
             match replies.next().await {
                 Reply::Output { stream, bytes } => {
-                    let sink = if stream == 1 {
-                        &mut out.stdout
-                    } else {
-                        &mut out.stderr
-                    };
-                    if sink.is_empty() {
-                        *sink = bytes;
-                    } else {
-                        sink.extend_from_slice(&bytes);
+                    if !out.push(stream, bytes) {
+                        return Err(out.too_large(&shown));
                     }
                 }
                 Reply::Done(answer) => {
-                    out.exit_code = answer
+                    out.out.exit_code = answer
                         .get("exit_code")
                         .and_then(Value::as_i64)
                         .unwrap_or(-1);
-                    return Ok(out);
+                    return Ok(out.out);
                 }
                 Reply::Failed(e) => return Err(Error::from(e)),
             }
         }
     };
-    let argv = call.argv(&python);
     crate::exec::within_timeout(&fixture, &marker, options.timeout, &argv, collect).await
 }
 

@@ -301,3 +301,48 @@ fn an_exec_timeout_kills_the_command_whatever_its_user() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn output_past_the_limit_is_a_clear_error_and_the_writer_is_killed() {
+    use python_container_test::{ContainerSpec, Error, PythonContainer};
+    // 4 MB for this process's calls (the default is 1 GiB).
+    std::env::set_var("PYTHON_CONTAINER_TEST_MAX_OUTPUT", "4000000");
+    let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
+    for fast in [true, false] {
+        let handle = py.with_fast_path(fast);
+        let pid_file = format!("writer-{fast}");
+        let endless = format!(
+            "import os, sys\nopen('{pid_file}', 'w').write(str(os.getpid()))\nwhile True:\n    sys.stdout.write('x' * 65536)"
+        );
+        let started = Instant::now();
+        let err = handle.python(&endless).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::OutputTooLarge {
+                    limit: 4_000_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("PYTHON_CONTAINER_TEST_MAX_OUTPUT"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "fast: {fast}");
+        let pid = String::from_utf8(py.read_file(&pid_file).unwrap()).unwrap();
+        let alive = format!("__import__('os').path.exists('/proc/{pid}')");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while py.eval::<bool>(&alive).unwrap() {
+            assert!(
+                Instant::now() < deadline,
+                "the writer {pid} (fast: {fast}) still runs"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    // Under the limit, output is whole.
+    let out = py.python("print('y' * 3_000_000)").unwrap();
+    assert_eq!(out.stdout.len(), 3_000_001);
+}
