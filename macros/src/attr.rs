@@ -16,6 +16,7 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("gpu", "gpu = true"),
     ("shared", "shared = false"),
     ("preload", "preload = [\"numpy\"]"),
+    ("flavor", "flavor = \"multi_thread\""),
 ];
 
 /// The arguments that say where the container comes from: exactly one is required.
@@ -42,6 +43,15 @@ pub(crate) enum Gpu {
     Auto,
 }
 
+/// The runtime of an `async fn` test: `flavor = "current_thread" | "multi_thread"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// One thread, as `#[tokio::test]`'s default.
+    CurrentThread,
+    /// A multi-thread runtime.
+    MultiThread,
+}
+
 /// An optional argument's value, with the name it was given under (for spans).
 pub(crate) struct Arg<T> {
     /// The argument's name as the user wrote it.
@@ -60,6 +70,8 @@ pub(crate) struct Args {
     pub(crate) shared: Option<Arg<LitBool>>,
     /// `preload = [...]`, when given.
     pub(crate) preload: Option<Arg<Vec<LitStr>>>,
+    /// `flavor = "..."`, when given (async tests only).
+    pub(crate) flavor: Option<Arg<Flavor>>,
 }
 
 impl Args {
@@ -72,6 +84,7 @@ impl Args {
         let mut gpu = None;
         let mut shared = None;
         let mut preload = None;
+        let mut flavor = None;
 
         for meta in metas {
             let Some(name) = errors.take(known_name(&meta)) else {
@@ -115,6 +128,11 @@ impl Args {
                         .map(|value| Arg { name, value })
                 }
                 "preload" => preload = errors.take(modules(value)).map(|value| Arg { name, value }),
+                "flavor" => {
+                    flavor = errors
+                        .take(runtime_flavor(value))
+                        .map(|value| Arg { name, value })
+                }
                 _ => {} // `known_name` admits no other
             }
         }
@@ -129,6 +147,7 @@ impl Args {
                 gpu,
                 shared,
                 preload,
+                flavor,
             }),
             None => Err(missing_source()),
         }
@@ -286,6 +305,25 @@ fn gpu_mode(value: Expr) -> syn::Result<Gpu> {
     ))
 }
 
+/// `flavor = "current_thread" | "multi_thread"`.
+fn runtime_flavor(value: Expr) -> syn::Result<Flavor> {
+    let value = peel(value);
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Str(s), ..
+    }) = &value
+    {
+        match s.value().as_str() {
+            "current_thread" => return Ok(Flavor::CurrentThread),
+            "multi_thread" => return Ok(Flavor::MultiThread),
+            _ => {}
+        }
+    }
+    Err(syn::Error::new_spanned(
+        value,
+        "expected `flavor = \"current_thread\"` (the default) or `flavor = \"multi_thread\"`",
+    ))
+}
+
 /// `shared = true | false`.
 fn shared_flag(value: Expr) -> syn::Result<LitBool> {
     match peel(value) {
@@ -405,7 +443,7 @@ mod tests {
     fn unknown_argument_lists_the_accepted_ones() {
         assert_eq!(
             errors(quote!(image = "i", imgae = "j")),
-            ["unknown argument `imgae`; the accepted ones are `image`, `dockerfile`, `fixture`, `gpu`, `shared`, `preload`"]
+            ["unknown argument `imgae`; the accepted ones are `image`, `dockerfile`, `fixture`, `gpu`, `shared`, `preload`, `flavor`"]
         );
         assert!(errors(quote!(image = "i", a::b = 1))[0].starts_with("unknown argument `a::b`"));
     }

@@ -19,7 +19,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, ReturnType};
 
-use crate::attr::{Args, Gpu, Source};
+use crate::attr::{Args, Flavor, Gpu, Source};
 use crate::fallback;
 use crate::validate::{self, TestFn};
 
@@ -30,6 +30,17 @@ pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> Tok
         Err(_) => return fallback::not_a_function(item),
     };
     match (Args::parse(args), validate::check(&item_fn)) {
+        (Ok(args), Ok(_)) if args.flavor.is_some() && item_fn.sig.asyncness.is_none() => {
+            let name = args
+                .flavor
+                .map(|f| f.name.span())
+                .unwrap_or_else(Span::call_site);
+            let error = syn::Error::new(
+                name,
+                "`flavor` chooses the runtime of an `async fn` test: make the test `async fn`, or remove `flavor`",
+            );
+            fallback::function(item_fn, error)
+        }
         (Ok(args), Ok(test)) => test_fn(&args, test),
         (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => fallback::function(item_fn, errors),
         (Err(mut errors), Err(more)) => {
@@ -57,11 +68,16 @@ fn test_fn(args: &Args, test: TestFn) -> TokenStream {
     let private = quote!(::python_container_test::__private);
     // Every token of the path spanned at the parameter's type, so that a type
     // that is not a handle is reported there.
+    let async_var = Ident::new("__pct_async", Span::call_site());
     let from_handle = quote_spanned! {handle.ty.span()=>
-        ::python_container_test::__private::FromHandle::from_handle(#handle_var)
+        ::python_container_test::__private::FromHandle::from_handle(#handle_var, &#async_var)
+    };
+    let block_on = match args.flavor.as_ref().map(|f| f.value) {
+        Some(Flavor::MultiThread) => quote!(block_on_multi_thread),
+        Some(Flavor::CurrentThread) | None => quote!(block_on),
     };
     let call = match sig.asyncness {
-        Some(_) => quote!(#private::block_on(#inner(#from_handle))),
+        Some(_) => quote!(#private::#block_on(#inner(#from_handle))),
         None => quote!(#inner(#from_handle)),
     };
     let spec = spec(args);
@@ -75,7 +91,10 @@ fn test_fn(args: &Args, test: TestFn) -> TokenStream {
         ::python_container_test::__private::run_test(
             #spec,
             ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
-            |#handle_var| #call,
+            |#handle_var| {
+                let #async_var = #handle_var.to_async();
+                #call
+            },
         )
     };
 

@@ -3,28 +3,41 @@
 
 use std::future::Future;
 
-pub use crate::{ContainerSpec, GpuMode, PythonContainer};
+pub use crate::{AsyncPythonContainer, ContainerSpec, GpuMode, PythonContainer};
 
-/// Turns the harness's handle into the type of the test's parameter
-/// (`&PythonContainer` or `PythonContainer`).
+/// Turns the harness's handles into the type of the test's parameter
+/// (`&PythonContainer`, `PythonContainer`, `&AsyncPythonContainer` or
+/// `AsyncPythonContainer`).
 #[diagnostic::on_unimplemented(
-    message = "the handle parameter must be `&PythonContainer` or `PythonContainer`, not `{Self}`",
-    label = "change this type to `&PythonContainer`"
+    message = "the handle parameter must be `&PythonContainer`, `PythonContainer`, `&AsyncPythonContainer` or `AsyncPythonContainer`, not `{Self}`",
+    label = "change this type to `&PythonContainer` (or `&AsyncPythonContainer` in an async test)"
 )]
 pub trait FromHandle<'a> {
     /// Converts the handle.
-    fn from_handle(handle: &'a PythonContainer) -> Self;
+    fn from_handle(handle: &'a PythonContainer, async_handle: &'a AsyncPythonContainer) -> Self;
 }
 
 impl<'a> FromHandle<'a> for &'a PythonContainer {
-    fn from_handle(handle: &'a PythonContainer) -> Self {
+    fn from_handle(handle: &'a PythonContainer, _: &'a AsyncPythonContainer) -> Self {
         handle
     }
 }
 
 impl<'a> FromHandle<'a> for PythonContainer {
-    fn from_handle(handle: &'a PythonContainer) -> Self {
+    fn from_handle(handle: &'a PythonContainer, _: &'a AsyncPythonContainer) -> Self {
         handle.clone()
+    }
+}
+
+impl<'a> FromHandle<'a> for &'a AsyncPythonContainer {
+    fn from_handle(_: &'a PythonContainer, async_handle: &'a AsyncPythonContainer) -> Self {
+        async_handle
+    }
+}
+
+impl<'a> FromHandle<'a> for AsyncPythonContainer {
+    fn from_handle(_: &'a PythonContainer, async_handle: &'a AsyncPythonContainer) -> Self {
+        async_handle.clone()
     }
 }
 
@@ -60,12 +73,20 @@ pub fn run_test<R: TestOutcome>(
     crate::harness::run_test(spec, test_name, body)
 }
 
-/// Drives an `async` test body to completion on a fresh current-thread runtime.
+/// Drives an `async` test body to completion on a fresh current-thread
+/// runtime (as `#[tokio::test]` does by default).
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    run_on(tokio::runtime::Builder::new_current_thread(), future)
+}
+
+/// Drives an `async` test body on a fresh multi-thread runtime
+/// (`flavor = "multi_thread"`).
+pub fn block_on_multi_thread<F: Future>(future: F) -> F::Output {
+    run_on(tokio::runtime::Builder::new_multi_thread(), future)
+}
+
+fn run_on<F: Future>(mut builder: tokio::runtime::Builder, future: F) -> F::Output {
+    match builder.enable_all().build() {
         Ok(rt) => rt.block_on(future),
         Err(e) => {
             panic!("python-container-test: cannot build a tokio runtime for the async test: {e}")

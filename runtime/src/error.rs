@@ -105,6 +105,12 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// The container has no route to the host (no network of its own).
+    #[error("container {container} has no route to the host (network `none`?): give it a network with a gateway (the default bridge, or a user-defined network)")]
+    NoRouteToHost {
+        /// The container name.
+        container: String,
+    },
     /// Bad configuration in the environment.
     #[error("{var}={value:?} is not valid: {expected}")]
     InvalidConfig {

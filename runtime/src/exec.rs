@@ -24,6 +24,7 @@ pub struct ExecOptions {
     /// Bytes written to the program's stdin, which is then closed. `None`: no stdin.
     pub stdin: Option<Vec<u8>>,
     /// Kill the program and return [`Error::Timeout`] after this long.
+    /// `None`: `PYTHON_CONTAINER_TEST_TIMEOUT` seconds, or 10 minutes.
     pub timeout: Option<Duration>,
 }
 
@@ -43,6 +44,27 @@ pub(crate) fn max_output() -> Result<u64> {
             expected: "a number of bytes",
         }),
     }
+}
+
+/// The variable that sets the timeout, in seconds, of exec and Python calls
+/// that give none in their [`ExecOptions`]. Default: 600.
+pub(crate) const TIMEOUT_VAR: &str = "PYTHON_CONTAINER_TEST_TIMEOUT";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The timeout of a call without one: [`TIMEOUT_VAR`] or 10 minutes.
+pub(crate) fn default_timeout() -> Result<Duration> {
+    let Ok(value) = std::env::var(TIMEOUT_VAR) else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    match value.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 => Duration::try_from_secs_f64(secs).ok(),
+        _ => None,
+    }
+    .ok_or(Error::InvalidConfig {
+        var: TIMEOUT_VAR,
+        value,
+        expected: "a number of seconds greater than 0",
+    })
 }
 
 /// Output collected up to a limit.
@@ -257,7 +279,8 @@ pub(crate) async fn exec(
     Ok(out)
 }
 
-/// Awaits `work`; after `timeout` ([`Error::Timeout`]), or when it went past
+/// Awaits `work`; after `timeout` (or the [default](default_timeout)) it
+/// is [`Error::Timeout`]; after that, or when it went past
 /// the output limit ([`Error::OutputTooLarge`]), kills the processes carrying
 /// `marker` in their environment (`PCT_EXEC_ID`).
 pub(crate) async fn within_timeout<T>(
@@ -267,17 +290,18 @@ pub(crate) async fn within_timeout<T>(
     argv: &[String],
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let done = match timeout {
-        None => work.await,
-        Some(timeout) => tokio::time::timeout(timeout, work)
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    command: argv.join(" "),
-                    timeout,
-                })
-            }),
+    let timeout = match timeout {
+        Some(timeout) => timeout,
+        None => default_timeout()?,
     };
+    let done = tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                command: argv.join(" "),
+                timeout,
+            })
+        });
     if let Err(Error::Timeout { .. } | Error::OutputTooLarge { .. }) = &done {
         let killed = fixture
             .lease()

@@ -18,16 +18,19 @@
 //!
 //! See the README for configuration (environment variables) and troubleshooting.
 
+mod async_handle;
 mod copy;
 mod error;
 mod exec;
 mod handle;
 mod harness;
+mod ops;
 mod python;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use async_handle::AsyncPythonContainer;
 pub use error::{Error, Result};
 pub use exec::{ExecOptions, ExecOutput};
 pub use handle::PythonContainer;

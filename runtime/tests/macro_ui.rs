@@ -39,6 +39,16 @@ fn expansions() {
         let _ = py;
     }
 
+    #[python_container_test(image = PYTHON)]
+    async fn async_handle(py: &python_container_test::AsyncPythonContainer) {
+        let _: i64 = py.eval("1").await.unwrap();
+    }
+
+    #[python_container_test(image = PYTHON, flavor = "multi_thread")]
+    async fn owned_async_handle_multi_thread(py: python_container_test::AsyncPythonContainer) {
+        let _ = py.python("pass").await;
+    }
+
     #[python_container_test(dockerfile = "docker/Dockerfile")]
     fn dockerfile(py: &PythonContainer) {
         let _ = py;

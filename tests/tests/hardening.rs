@@ -346,3 +346,24 @@ fn output_past_the_limit_is_a_clear_error_and_the_writer_is_killed() {
     let out = py.python("print('y' * 3_000_000)").unwrap();
     assert_eq!(out.stdout.len(), 3_000_001);
 }
+
+#[test]
+fn a_call_without_a_timeout_gets_the_default_one() {
+    use python_container_test::{ContainerSpec, Error, PythonContainer};
+    // Every call of this process that gives no timeout: 3 s (default 600).
+    std::env::set_var("PYTHON_CONTAINER_TEST_TIMEOUT", "3");
+    let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
+    for fast in [true, false] {
+        let started = Instant::now();
+        let err = py
+            .with_fast_path(fast)
+            .python("import time; time.sleep(1000)")
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { timeout, .. } if timeout == Duration::from_secs(3)),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(8), "fast: {fast}");
+        assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
+    }
+}

@@ -1,0 +1,382 @@
+//! The handle's operations, written once as futures that own what they
+//! need and run on the crate's runtime: [`PythonContainer`] waits for them,
+//! [`AsyncPythonContainer`] awaits them, so neither ever blocks the thread
+//! of the caller's runtime. Host file work (reading, packing, unpacking)
+//! runs on blocking threads.
+//!
+//! [`PythonContainer`]: crate::PythonContainer
+//! [`AsyncPythonContainer`]: crate::AsyncPythonContainer
+
+use crate::copy;
+use crate::error::{Error, Result};
+use crate::exec::{self, ExecOptions, ExecOutput};
+use crate::python::{self, PythonCall};
+use futures_util::StreamExt;
+use python_container_test_fixtures::bollard::query_parameters::{
+    DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use python_container_test_fixtures::{self as fixtures, ContainerSpec, Fixture};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a handle holds: the container, and the test's private workdir,
+/// removed when the last handle (blocking or async) is dropped.
+struct Inner {
+    fixture: Arc<Fixture>,
+    workdir: String,
+    image: String,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let fixture = self.fixture.clone();
+        let path = std::mem::take(&mut self.workdir);
+        if let Ok(runtime) = fixtures::runtime() {
+            runtime.spawn(async move {
+                let _ = fixture
+                    .lease()
+                    .request("remove_workdir", json!({ "path": path }))
+                    .await;
+            });
+        }
+    }
+}
+
+/// The state both handles share; cloning is cheap.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    inner: Arc<Inner>,
+    /// Whether Python calls take the fast path.
+    pub(crate) fast: bool,
+}
+
+impl Handle {
+    /// Acquires a container for `spec` and a workdir for `test_name`.
+    pub(crate) async fn acquire(spec: ContainerSpec, test_name: String) -> Result<Handle> {
+        let image = spec.image_name();
+        let fixture = fixtures::acquire_async(spec).await?;
+        let made = fixture
+            .lease()
+            .request("make_workdir", json!({ "name": test_name }))
+            .await?;
+        let workdir = made
+            .get("path")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| fixtures::Error::Agent {
+                detail: format!("make_workdir answered without a path: {made}"),
+            })?;
+        let inner = Arc::new(Inner {
+            fixture,
+            workdir,
+            image,
+        });
+        let fast = python::fast_by_default();
+        Ok(Handle { inner, fast })
+    }
+
+    /// `argv` as a real `docker exec`.
+    pub(crate) fn exec(
+        &self,
+        argv: Vec<String>,
+        options: ExecOptions,
+    ) -> impl Future<Output = Result<ExecOutput>> + Send + 'static {
+        let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
+        exec::exec(self.fixture().clone(), argv, options, workdir)
+    }
+
+    /// A Python call: in the warm interpreter when it can, else exec.
+    pub(crate) fn python(
+        &self,
+        call: PythonCall,
+        options: ExecOptions,
+    ) -> impl Future<Output = Result<ExecOutput>> + Send + 'static {
+        let fixture = self.fixture().clone();
+        let warm = self.fast && python::can_run_warm(&fixture, &call, &options);
+        let argv = call.argv(self.spec().python_program());
+        let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
+        async move {
+            if warm {
+                python::run_warm(fixture, call, options, workdir).await
+            } else {
+                exec::exec(fixture, argv, options, workdir).await
+            }
+        }
+    }
+
+    /// Copies the host script in and runs it with `args`.
+    pub(crate) fn run_script(
+        &self,
+        host_path: PathBuf,
+        args: Vec<String>,
+    ) -> impl Future<Output = Result<ExecOutput>> + Send + 'static {
+        let handle = self.clone();
+        async move {
+            let read = host_path.clone();
+            let bytes = blocking(move || std::fs::read(&read))
+                .await?
+                .map_err(|source| Error::HostPath {
+                    path: host_path.clone(),
+                    source,
+                })?;
+            let file_name = host_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "script.py".to_owned());
+            let script = format!(".python-container-test/scripts/{file_name}");
+            handle.write_file(&script, bytes).await?;
+            let target = python::Target::Script(handle.resolve(&script));
+            let call = PythonCall::new(target, args);
+            handle.python(call, ExecOptions::default()).await
+        }
+    }
+
+    /// Writes `bytes` to `path`, creating its parent folders.
+    pub(crate) fn write_file(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (parent, name) = split_parent(&self.resolve(path));
+        let owner = self.owner();
+        let handle = self.clone();
+        async move {
+            let archive = blocking(move || copy::tar_file(&name, &bytes, owner)).await??;
+            handle.upload(parent, archive).await
+        }
+    }
+
+    /// The bytes of `path`, up to [`copy::READ_FILE_LIMIT`].
+    pub(crate) fn read_file(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<Vec<u8>>> + Send + 'static {
+        let path = self.resolve(path);
+        let handle = self.clone();
+        async move {
+            // Room for the tar headers around the file's bytes.
+            let limit = copy::READ_FILE_LIMIT + (1 << 16);
+            let archive = handle.download(path.clone(), Some(limit)).await?;
+            blocking(move || copy::untar_file(&archive, &path)).await?
+        }
+    }
+
+    /// Copies the host `host_path` to `container_path`.
+    pub(crate) fn copy_to(
+        &self,
+        host_path: PathBuf,
+        container_path: &str,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let (parent, name) = split_parent(&self.resolve(container_path));
+        let owner = self.owner();
+        let handle = self.clone();
+        async move {
+            let archive = blocking(move || copy::tar_path(&host_path, &name, owner)).await??;
+            handle.upload(parent, archive).await
+        }
+    }
+
+    /// Copies the container's `container_path` to the host `host_path`.
+    pub(crate) fn copy_from(
+        &self,
+        container_path: &str,
+        host_path: PathBuf,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let path = self.resolve(container_path);
+        let handle = self.clone();
+        async move {
+            let archive = handle.download(path, None).await?;
+            blocking(move || copy::untar_to(&archive, &host_path)).await?
+        }
+    }
+
+    /// The container's output (its main process's stdout and stderr).
+    pub(crate) fn logs(&self) -> impl Future<Output = Result<String>> + Send + 'static {
+        let (id, name) = (self.id().to_owned(), self.name().to_owned());
+        async move {
+            let docker = fixtures::docker().await?;
+            let options = LogsOptionsBuilder::default()
+                .stdout(true)
+                .stderr(true)
+                .build();
+            let mut stream = docker.logs(&id, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Error::Docker {
+                    call: format!("logs of {name}"),
+                    detail: e.to_string(),
+                })?;
+                text.push_str(&chunk.to_string());
+            }
+            Ok(text)
+        }
+    }
+
+    /// The host port the container's TCP `port` is published on.
+    pub(crate) fn host_port(
+        &self,
+        port: u16,
+    ) -> impl Future<Output = Result<u16>> + Send + 'static {
+        let id = self.id().to_owned();
+        async move { Ok(fixtures::host_port(&id, port).await?) }
+    }
+
+    /// The address at which code in the container reaches this host: the
+    /// gateway of the container's default route (the engine host's side of
+    /// its network), or the loopback with the host's network.
+    pub(crate) fn host_address(&self) -> impl Future<Output = Result<String>> + Send + 'static {
+        let host_network = self.spec().options().network() == Some("host");
+        let call = PythonCall::eval(DEFAULT_GATEWAY);
+        let running = self.python(call, ExecOptions::default());
+        let container = self.name().to_owned();
+        async move {
+            if host_network {
+                return Ok("127.0.0.1".to_owned());
+            }
+            let gateways: Vec<String> = python::decode_eval(DEFAULT_GATEWAY, running.await?)?;
+            gateways
+                .into_iter()
+                .next()
+                .ok_or(Error::NoRouteToHost { container })
+        }
+    }
+
+    /// Keeps the container for debugging; its new name.
+    pub(crate) fn keep(&self) -> impl Future<Output = Result<String>> + Send + 'static {
+        let fixture = self.fixture().clone();
+        async move { Ok(fixture.keep().await?) }
+    }
+
+    /// Creates `parent` (as the container's user) and unpacks `archive` in it.
+    async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
+        let fixture = self.fixture();
+        fixture
+            .lease()
+            .request("make_dirs", json!({ "path": parent }))
+            .await?;
+        let docker = fixtures::docker().await?;
+        let options = UploadToContainerOptionsBuilder::default()
+            .path(&parent)
+            .build();
+        let body = fixtures::bollard::body_full(archive.into());
+        docker
+            .upload_to_container(fixture.id(), Some(options), body)
+            .await
+            .map_err(|e| Error::Docker {
+                call: format!("upload to {parent} in {}", fixture.name()),
+                detail: e.to_string(),
+            })
+    }
+
+    /// The tar archive of `path`; [`Error::TooLarge`] once it grows past
+    /// `limit`, or once its first header claims more than a file may hold.
+    async fn download(&self, path: String, limit: Option<u64>) -> Result<Vec<u8>> {
+        let (id, name) = (self.id(), self.name());
+        let docker = fixtures::docker().await?;
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(&path)
+            .build();
+        let mut stream = docker.download_from_container(id, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.extend_from_slice(&bytes),
+                Err(e) if fixtures::status_of(&e) == Some(404) => {
+                    let container = name.to_owned();
+                    return Err(Error::NotFound { path, container });
+                }
+                Err(e) => {
+                    let call = format!("download {path} from {name}");
+                    let detail = e.to_string();
+                    return Err(Error::Docker { call, detail });
+                }
+            }
+            let over = |l: u64| archive.len() as u64 > l || copy::claims_too_much(&archive);
+            if limit.is_some_and(over) {
+                let limit = copy::READ_FILE_LIMIT;
+                return Err(Error::TooLarge { path, limit });
+            }
+        }
+        Ok(archive)
+    }
+
+    pub(crate) fn fixture(&self) -> &Arc<Fixture> {
+        &self.inner.fixture
+    }
+
+    pub(crate) fn workdir(&self) -> &str {
+        &self.inner.workdir
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        self.inner.fixture.id()
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.inner.fixture.name()
+    }
+
+    pub(crate) fn image(&self) -> &str {
+        &self.inner.image
+    }
+
+    pub(crate) fn spec(&self) -> &ContainerSpec {
+        self.inner.fixture.spec()
+    }
+
+    /// `path` made absolute against the test's workdir.
+    pub(crate) fn resolve(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            path.to_owned()
+        } else if path == "." || path.is_empty() {
+            self.inner.workdir.clone()
+        } else {
+            format!("{}/{}", self.inner.workdir, path.trim_start_matches("./"))
+        }
+    }
+
+    /// The uid and gid files copied in belong to: the container's user.
+    fn owner(&self) -> (u32, u32) {
+        self.inner.fixture.lease().owner()
+    }
+}
+
+/// The gateways of the container's default routes, dotted (`/proc/net/route`
+/// holds them as little-endian hex).
+const DEFAULT_GATEWAY: &str = "[__import__('socket').inet_ntoa(bytes.fromhex(f[2])[::-1]) \
+    for f in (l.split() for l in open('/proc/net/route').read().splitlines()[1:]) \
+    if f[1] == '00000000' and int(f[3], 16) & 2]";
+
+/// Runs host file work on a blocking thread of the crate's runtime.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Docker {
+            call: "host file work".into(),
+            detail: format!("the blocking task failed: {e}"),
+        })
+}
+
+/// `/a/b/c` → (`/a/b`, `c`).
+fn split_parent(path: &str) -> (String, String) {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/".to_owned(), name.to_owned()),
+        Some((parent, name)) => (parent.to_owned(), name.to_owned()),
+        None => (".".to_owned(), trimmed.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_parent;
+
+    #[test]
+    fn splits_paths() {
+        assert_eq!(split_parent("/a/b/c"), ("/a/b".into(), "c".into()));
+        assert_eq!(split_parent("/c"), ("/".into(), "c".into()));
+        assert_eq!(split_parent("/a/b/"), ("/a".into(), "b".into()));
+    }
+}
