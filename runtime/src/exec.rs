@@ -269,11 +269,11 @@ pub(crate) async fn exec(
         .await
         .map_err(docker_err("inspect exec"))?;
     out.exit_code = inspected.exit_code.unwrap_or(-1);
-    if matches!(out.exit_code, 126 | 127) && out.stdout.starts_with(b"OCI runtime exec failed") {
+    if let Some(detail) = not_found(&out) {
         return Err(Error::ProgramNotFound {
             program,
             container: fixture.name().to_owned(),
-            detail: out.stdout_str().trim().to_owned(),
+            detail,
         });
     }
     Ok(out)
@@ -312,6 +312,21 @@ pub(crate) async fn within_timeout<T>(
         }
     }
     done
+}
+
+/// The engine's words when the program could not be started: Docker's on
+/// stdout (`OCI runtime exec failed`), Podman's on stderr.
+fn not_found(out: &ExecOutput) -> Option<String> {
+    if !matches!(out.exit_code, 126 | 127) {
+        return None;
+    }
+    if out.stdout.starts_with(b"OCI runtime exec failed") {
+        return Some(out.stdout_str().trim().to_owned());
+    }
+    let stderr = out.stderr_str();
+    let podman = stderr.starts_with("Error: ")
+        && (stderr.contains("executable file not found") || stderr.contains("OCI runtime"));
+    podman.then(|| stderr.trim().to_owned())
 }
 
 /// Kills, as root in the container, every process whose environment holds
@@ -368,6 +383,24 @@ pub(crate) fn container_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_program_not_found_is_recognised_on_docker_and_podman() {
+        let out = |code, stdout: &str, stderr: &str| ExecOutput {
+            exit_code: code,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        };
+        let docker = out(127, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"x\": executable file not found in $PATH: unknown", "");
+        assert!(not_found(&docker).is_some());
+        let podman = out(127, "", "Error: runc: exec failed: unable to start container process: exec: \"x\": executable file not found in $PATH: OCI runtime attempted to invoke a command that was not found\n");
+        assert!(not_found(&podman)
+            .unwrap()
+            .contains("executable file not found"));
+        // A program of the user's that exits 127 with its own words is a result.
+        assert!(not_found(&out(127, "", "sh: 1: x: not found\n")).is_none());
+        assert!(not_found(&out(1, "OCI runtime exec failed", "")).is_none());
+    }
 
     #[test]
     fn success_follows_the_exit_code() {

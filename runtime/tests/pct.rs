@@ -39,6 +39,17 @@ fn gc_removes_only_what_the_harness_made_in_its_scope() {
     let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
     let kept_name = py.keep().unwrap();
     let kept = py.id().to_owned();
+    // While this process still holds its lease, gc leaves it alone.
+    let (ok, text) = pct(&["gc"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("in use by 1 test process") && text.contains("0 removed"),
+        "{text}"
+    );
+    assert_eq!(
+        docker(&["ps", "-q", "--filter", &format!("id={kept}")]).len(),
+        12
+    );
     drop(py);
 
     let (ok, listed) = pct(&["list"]);

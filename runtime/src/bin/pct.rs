@@ -106,6 +106,18 @@ async fn run_gc(gc: Gc) -> Result<(), Error> {
     let mut removed = 0;
     for c in sweep::containers(gc.scope.as_deref()).await? {
         if gc.all || c.stale || c.kept {
+            // A running container may still serve a test process: leave it.
+            let leased = match c.stale {
+                true => None,
+                false => sweep::other_leases(&c.id).await?.filter(|n| *n > 0),
+            };
+            if let Some(n) = leased {
+                println!(
+                    "kept container {} ({}): in use by {n} test process(es)",
+                    c.name, c.state
+                );
+                continue;
+            }
             sweep::remove_container(&c.id).await;
             println!("removed container {} ({})", c.name, c.state);
             removed += 1;

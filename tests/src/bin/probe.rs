@@ -1,6 +1,6 @@
 //! A stand-in for one test process, driven by the lifecycle tests.
 //!
-//! `probe [--image IMAGE | --dockerfile PATH] [--hold SECS] [--end exit|panic|abort|hang|fail-test]`
+//! `probe [--image IMAGE | --dockerfile PATH] [--env KEY=VALUE]... [--hold SECS] [--end exit|panic|abort|hang|fail-test]`
 //!
 //! Acquires a container of IMAGE (default: the project image), prints
 //! `id=<container id>`, `relays=<n>` (exec leases' relay processes in the
@@ -37,6 +37,10 @@ fn main() {
         match arg.as_str() {
             "--image" => spec = ContainerSpec::image(value),
             "--dockerfile" => spec = ContainerSpec::dockerfile(value),
+            "--env" => {
+                let (key, value) = value.split_once('=').unwrap_or((&value, ""));
+                spec = spec.env(key, value);
+            }
             "--hold" => hold = value.parse().unwrap_or(0.0),
             "--end" => end = value,
             other => {
