@@ -7,19 +7,22 @@
 #   python-container-test/numpy:X.Y             example with numpy (docker/numpy)
 #   python-container-test/official:3.11          like the official python:* images
 #   python-container-test/venv:3.11              Python only in a venv, a uid without a name
-#   with --matrix, the rest of docker/matrix/images.txt (Python 3.9 to 3.15) on
-#   bases of other Debian suites
+#   the rest of docker/matrix/images.txt (official-like images of Python 3.9,
+#   3.13, 3.14, 3.15) on bases of other Debian suites, unless --no-matrix
 #
 # X.Y is the Python version of the base image (3.11 on the offline base).
 #
-# Usage: docker/build-images.sh [--base IMAGE] [--no-bootstrap] [--no-numpy]
+# Usage: docker/build-images.sh [--base IMAGE] [--no-bootstrap] [--no-numpy] [--no-matrix]
 #   --base IMAGE     build the default image FROM IMAGE (e.g. python:3.12-slim on a
 #                    machine that can pull) instead of the offline Debian base
 #   --no-bootstrap   don't run bootstrap-base.sh (only with --base; the tests that
 #                    need the no-Python image then fail or skip)
 #   --no-numpy       build only the default image
-#   --matrix         also build the image matrix (bootstraps bullseye, trixie and
-#                    forky bases on first use: a few minutes, in parallel)
+#   --no-matrix      build only the matrix entries on the default base; the
+#                    whole matrix is built by default (it bootstraps bullseye,
+#                    trixie and forky bases on first use: a few minutes, in
+#                    parallel)
+#   --matrix         accepted for compatibility: the matrix is the default
 #
 # A second run does nearly nothing: the base images are kept, wheels already
 # downloaded are not fetched again, and docker build reuses its layer cache.
@@ -34,7 +37,7 @@ OFFLINE_BASE=python-container-test/python-base:bookworm
 base=""
 bootstrap=1
 numpy=1
-matrix=0
+matrix=1
 while [ $# -gt 0 ]; do
   case $1 in
     --base) [ $# -ge 2 ] || { echo "build-images: --base needs an image" >&2; exit 2; }
@@ -42,7 +45,8 @@ while [ $# -gt 0 ]; do
     --base=*) base=${1#--base=}; shift ;;
     --no-bootstrap) bootstrap=0; shift ;;
     --no-numpy) numpy=0; shift ;;
-    --matrix) matrix=1; shift ;;
+    --matrix) matrix=1; shift ;;  # the default; kept for compatibility
+    --no-matrix) matrix=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-images: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -157,7 +161,7 @@ fi
 
 # 6. The image matrix (docker/matrix/images.txt): the entries on the default
 # base always, the others (bases of other suites, bootstrapped in parallel)
-# with --matrix.
+# unless --no-matrix.
 matrix_entries() {
   grep -v '^#' "$here/matrix/images.txt" | grep . | while read -r tag suite target python; do
     if [ "$matrix" = 1 ] || [ "python-container-test/python-base:$suite" = "$base" ]; then

@@ -6,7 +6,7 @@
 #   bash tests/matrix.sh IMAGE...     only these
 #
 # The project's own image is the suites' default: `cargo test --workspace`
-# runs them on it. Build the images first: bash docker/build-images.sh --matrix
+# runs them on it. Build the images first: bash docker/build-images.sh
 # Exits non-zero if any image fails; prints a line per image at the end.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Meta, Token};
+use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitBool, LitStr, Meta, Token};
 
 use crate::fallback::Errors;
 
@@ -30,6 +30,9 @@ pub(crate) enum Source {
     Dockerfile(LitStr),
     /// `fixture = path::to::spec_fn`: a path to a fn returning a `ContainerSpec`.
     Fixture(Expr),
+    /// `image = [...]` or `fixture = [...]`: one test per entry, each an
+    /// `Image` or a `Fixture`; never empty, no entry twice.
+    Matrix(Vec<Source>),
 }
 
 /// The value of `gpu = true | false | "auto"`.
@@ -114,9 +117,11 @@ impl Args {
                 continue;
             };
             match key.as_str() {
-                "image" => source = errors.take(image(value)).map(Source::Image),
+                "image" => source = errors.take(one_or_list(value, "image", Source::Image, image)),
                 "dockerfile" => source = errors.take(dockerfile(value)).map(Source::Dockerfile),
-                "fixture" => source = errors.take(fixture(value)).map(Source::Fixture),
+                "fixture" => {
+                    source = errors.take(one_or_list(value, "fixture", Source::Fixture, fixture))
+                }
                 "gpu" => {
                     gpu = errors
                         .take(gpu_mode(value))
@@ -223,6 +228,67 @@ fn string(expr: &Expr) -> Option<&LitStr> {
     }
 }
 
+/// `value` checked by `entry`, or, for `[a, b, ...]`, a matrix of the entries:
+/// an error for an empty list and for each entry given twice.
+fn one_or_list(
+    value: Expr,
+    key: &str,
+    kind: fn(Expr) -> Source,
+    entry: fn(Expr) -> syn::Result<Expr>,
+) -> syn::Result<Source> {
+    let array = match peel(value) {
+        Expr::Array(array) => array,
+        value => return entry(value).map(kind),
+    };
+    if array.elems.is_empty() {
+        return Err(empty_list(&array, key));
+    }
+    let mut errors = Errors::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut entries = Vec::new();
+    for elem in array.elems {
+        let Some(value) = errors.take(entry(elem)) else {
+            continue;
+        };
+        let shown = entry_text(&value);
+        if seen.contains(&shown) {
+            errors.push(syn::Error::new_spanned(
+                &value,
+                format!(
+                    "`{shown}` is already in the list: each entry makes one test, give it once"
+                ),
+            ));
+            continue;
+        }
+        seen.push(shown);
+        entries.push(kind(value));
+    }
+    errors.finish()?;
+    Ok(Source::Matrix(entries))
+}
+
+/// The error for `key = []`.
+fn empty_list(array: &ExprArray, key: &str) -> syn::Error {
+    let example = match key {
+        "image" => "image = [\"python:3.9-slim\", \"python:3.13-slim\"]",
+        _ => "fixture = [spec_a, spec_b]",
+    };
+    syn::Error::new_spanned(
+        array,
+        format!("the list is empty: give one or more entries, one test each (`{example}`)"),
+    )
+}
+
+/// An entry as the user would name it: a string's value, or a path without spaces.
+pub(crate) fn entry_text(entry: &Expr) -> String {
+    match string(entry) {
+        Some(lit) => lit.value(),
+        None => quote::ToTokens::to_token_stream(entry)
+            .to_string()
+            .replace(' ', ""),
+    }
+}
+
 /// `image = "name:tag"` or `image = path::TO_CONST`.
 fn image(value: Expr) -> syn::Result<Expr> {
     let value = peel(value);
@@ -244,6 +310,12 @@ fn image(value: Expr) -> syn::Result<Expr> {
 /// `dockerfile = "path"`, relative to the crate's manifest dir.
 fn dockerfile(value: Expr) -> syn::Result<LitStr> {
     let value = peel(value);
+    if let Expr::Array(array) = &value {
+        return Err(syn::Error::new_spanned(
+            array,
+            "`dockerfile` takes one path: lists (one test per entry) are for `image` and `fixture`",
+        ));
+    }
     let Some(lit) = string(&value) else {
         return Err(syn::Error::new_spanned(
             value,
@@ -524,6 +596,60 @@ mod tests {
     fn every_problem_is_reported() {
         let messages = errors(quote!(imgae = "i", gpu = 2, gpu = true, shared = 1));
         assert_eq!(messages.len(), 5, "{messages:?}");
+    }
+
+    #[test]
+    fn lists_make_a_matrix() {
+        let args = parse(quote!(
+            image = ["python:3.9-slim", images::PY313],
+            gpu = true
+        ))
+        .unwrap();
+        let Source::Matrix(entries) = args.source else {
+            panic!("not a matrix")
+        };
+        assert!(matches!(&entries[0], Source::Image(e) if tokens(e) == "\"python:3.9-slim\""));
+        assert!(matches!(&entries[1], Source::Image(e) if tokens(e) == "images :: PY313"));
+        let args = parse(quote!(fixture = [spec_a, support::spec_b])).unwrap();
+        let Source::Matrix(entries) = args.source else {
+            panic!("not a matrix")
+        };
+        assert!(matches!(&entries[1], Source::Fixture(e) if tokens(e) == "support :: spec_b"));
+    }
+
+    #[test]
+    fn bad_lists() {
+        assert_eq!(
+            errors(quote!(image = [])),
+            ["the list is empty: give one or more entries, one test each (`image = [\"python:3.9-slim\", \"python:3.13-slim\"]`)"]
+        );
+        assert!(errors(quote!(fixture = []))[0].ends_with("(`fixture = [spec_a, spec_b]`)"));
+        assert_eq!(
+            errors(quote!(image = ["a", B, "a", B])),
+            [
+                "`a` is already in the list: each entry makes one test, give it once",
+                "`B` is already in the list: each entry makes one test, give it once"
+            ]
+        );
+        assert_eq!(
+            errors(quote!(fixture = [spec, "spec", spec(), spec])).len(),
+            3,
+            "a string, a call and a duplicate"
+        );
+        assert!(errors(quote!(image = ["a", 1]))[0].starts_with("expected the image as a string"));
+        assert_eq!(errors(quote!(image = [""])), ["the image name is empty"]);
+        assert_eq!(
+            errors(quote!(dockerfile = ["a", "b"])),
+            ["`dockerfile` takes one path: lists (one test per entry) are for `image` and `fixture`"]
+        );
+        assert_eq!(
+            errors(quote!(image = ["a", "b"], fixture = f)),
+            ["`fixture` conflicts with `image`: give only one of `image`, `dockerfile` and `fixture`"]
+        );
+        assert_eq!(
+            errors(quote!(image = ["a"], image = "b")),
+            ["duplicate argument `image`: give it once"]
+        );
     }
 
     #[test]

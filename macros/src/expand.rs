@@ -9,19 +9,25 @@
 //!     ::python_container_test::__private::run_test(
 //!         SPEC,
 //!         ::core::concat!(::core::module_path!(), "::", ::core::stringify!(my_test)),
-//!         |__pct_handle| __pct_inner(FromHandle::from_handle(__pct_handle)),
+//!         |__pct_handle| {
+//!             let __pct_async = __pct_handle.to_async();
+//!             __pct_inner(FromHandle::from_handle(__pct_handle, &__pct_async))
+//!         },
 //!     )
 //! }
 //! ```
+//!
+//! A list (`image = [...]`, `fixture = [...]`) makes one such test per entry
+//! (`test_fn`), calling the user's fn beside them instead: see `matrix.rs`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, ItemFn, ReturnType};
+use syn::{Expr, Ident, ItemFn, ReturnType, Visibility};
 
 use crate::attr::{Args, Flavor, Gpu, Source};
-use crate::fallback;
 use crate::validate::{self, TestFn};
+use crate::{fallback, matrix};
 
 /// The whole attribute: parse → validate → expand, or the fallback on errors.
 pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -41,7 +47,10 @@ pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> Tok
             );
             fallback::function(item_fn, error)
         }
-        (Ok(args), Ok(test)) => test_fn(&args, test),
+        (Ok(args), Ok(test)) => match &args.source {
+            Source::Matrix(entries) => matrix::expand(&args, entries, &test),
+            _ => single(&args, &test),
+        },
         (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => fallback::function(item_fn, errors),
         (Err(mut errors), Err(more)) => {
             errors.combine(more);
@@ -50,40 +59,78 @@ pub(crate) fn python_container_test(args: TokenStream, item: TokenStream) -> Tok
     }
 }
 
-/// The test fn for a checked function and arguments.
-fn test_fn(args: &Args, test: TestFn) -> TokenStream {
-    let TestFn {
-        attrs,
-        vis,
-        mut sig,
-        block,
-        handle,
-    } = test;
-    let name = sig.ident.clone();
-    let output = sig.output.clone();
-    let inner = Ident::new("__pct_inner", Span::call_site());
-    let handle_var = Ident::new("__pct_handle", Span::call_site());
-    sig.ident = inner.clone();
+/// The one test of a single-entry attribute: the user's fn, renamed
+/// `__pct_inner`, nested in a `#[test]` fn of its name.
+fn single(args: &Args, test: &TestFn) -> TokenStream {
+    let mut sig = test.sig.clone();
+    sig.ident = Ident::new("__pct_inner", Span::call_site());
+    let block = &test.block;
+    let output = &test.sig.output;
+    test_fn(
+        args,
+        test,
+        Instance {
+            name: test.sig.ident.clone(),
+            vis: test.vis.clone(),
+            spec: spec(&args.source, args, |expr| quote!(#expr)),
+            output: quote!(#output),
+            extra_attrs: TokenStream::new(),
+            items: quote!(#sig #block),
+            callee: quote!(__pct_inner),
+        },
+    )
+}
 
+/// What one generated `#[test]` fn is made of besides the user's fn.
+pub(crate) struct Instance {
+    /// The test's name.
+    pub(crate) name: Ident,
+    /// The test's visibility.
+    pub(crate) vis: Visibility,
+    /// The `ContainerSpec` expression.
+    pub(crate) spec: TokenStream,
+    /// The return type, as it reads where the test fn is.
+    pub(crate) output: TokenStream,
+    /// Attributes after the user's (a filtered matrix entry's `#[ignore]`).
+    pub(crate) extra_attrs: TokenStream,
+    /// Items in the test fn before the call (the nested user fn).
+    pub(crate) items: TokenStream,
+    /// The fn the test calls with the handle.
+    pub(crate) callee: TokenStream,
+}
+
+/// A `#[test]` fn that runs `instance.callee` with the handle of its spec's
+/// container; it keeps all of the user's attributes.
+pub(crate) fn test_fn(args: &Args, test: &TestFn, instance: Instance) -> TokenStream {
+    let Instance {
+        name,
+        vis,
+        spec,
+        output,
+        extra_attrs,
+        items,
+        callee,
+    } = instance;
+    let attrs = &test.attrs;
     let private = quote!(::python_container_test::__private);
+    let handle_var = Ident::new("__pct_handle", Span::call_site());
+    let async_var = Ident::new("__pct_async", Span::call_site());
     // Every token of the path spanned at the parameter's type, so that a type
     // that is not a handle is reported there.
-    let async_var = Ident::new("__pct_async", Span::call_site());
-    let from_handle = quote_spanned! {handle.ty.span()=>
+    let from_handle = quote_spanned! {test.handle.ty.span()=>
         ::python_container_test::__private::FromHandle::from_handle(#handle_var, &#async_var)
     };
     let block_on = match args.flavor.as_ref().map(|f| f.value) {
         Some(Flavor::MultiThread) => quote!(block_on_multi_thread),
         Some(Flavor::CurrentThread) | None => quote!(block_on),
     };
-    let call = match sig.asyncness {
-        Some(_) => quote!(#private::#block_on(#inner(#from_handle))),
-        None => quote!(#inner(#from_handle)),
+    let call = match test.sig.asyncness {
+        Some(_) => quote!(#private::#block_on(#callee(#from_handle))),
+        None => quote!(#callee(#from_handle)),
     };
-    let spec = spec(args);
     // The whole call spanned at the return type, so that a type that is not a
     // test outcome is reported there.
-    let outcome_span = match &output {
+    let outcome_span = match &test.sig.output {
         ReturnType::Type(_, ty) => ty.span(),
         ReturnType::Default => Span::call_site(),
     };
@@ -101,26 +148,34 @@ fn test_fn(args: &Args, test: TestFn) -> TokenStream {
     quote! {
         #[::core::prelude::v1::test]
         #(#attrs)*
+        #extra_attrs
         #vis fn #name() #output {
-            #sig #block
+            #items
             #run_test
         }
     }
 }
 
-/// The `ContainerSpec` expression the arguments describe.
-fn spec(args: &Args) -> TokenStream {
+/// The `ContainerSpec` expression of `source` (not a matrix) with the
+/// arguments' options; `resolve` writes a path of the user's so that it
+/// resolves in the generated fn.
+pub(crate) fn spec(source: &Source, args: &Args, resolve: fn(&Expr) -> TokenStream) -> TokenStream {
     let private = quote!(::python_container_test::__private);
-    let mut spec = match &args.source {
-        Source::Image(image) => quote_spanned! {image.span()=>
-            #private::ContainerSpec::image(#image)
-        },
+    let mut spec = match source {
+        Source::Image(image) => {
+            let resolved = resolve(image);
+            quote_spanned! {image.span()=> #private::ContainerSpec::image(#resolved)}
+        }
         Source::Dockerfile(path) => quote_spanned! {path.span()=>
             #private::ContainerSpec::dockerfile(
                 ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)
             )
         },
-        Source::Fixture(spec_fn) => quote_spanned!(spec_fn.span()=> #spec_fn()),
+        Source::Fixture(spec_fn) => {
+            let resolved = resolve(spec_fn);
+            quote_spanned!(spec_fn.span()=> #resolved())
+        }
+        Source::Matrix(_) => unreachable!("a matrix is expanded entry by entry"),
     };
     if let Some(gpu) = &args.gpu {
         let mode = match gpu.value {
@@ -172,7 +227,10 @@ mod tests {
                 ::python_container_test::__private::run_test(
                     ::python_container_test::__private::ContainerSpec::image("img"),
                     ::core::concat!(::core::module_path!(), "::", ::core::stringify!(my_test)),
-                    |__pct_handle| __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle)),
+                    |__pct_handle| {
+                        let __pct_async = __pct_handle.to_async();
+                        __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle, &__pct_async))
+                    },
                 )
             }
         };
@@ -194,9 +252,12 @@ mod tests {
                 ::python_container_test::__private::run_test(
                     support::spec(),
                     ::core::concat!(::core::module_path!(), "::", ::core::stringify!(t)),
-                    |__pct_handle| ::python_container_test::__private::block_on(
-                        __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle))
-                    ),
+                    |__pct_handle| {
+                        let __pct_async = __pct_handle.to_async();
+                        ::python_container_test::__private::block_on(
+                            __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle, &__pct_async))
+                        )
+                    },
                 )
             }
         };
@@ -220,7 +281,10 @@ mod tests {
             .shared(false)
             .preload(["numpy", "json"])
         };
-        assert_eq!(spec(&args).to_string(), expected.to_string());
+        assert_eq!(
+            spec(&args.source, &args, |e| quote!(#e)).to_string(),
+            expected.to_string()
+        );
     }
 
     #[test]
@@ -233,7 +297,10 @@ mod tests {
             .gpu(::python_container_test::__private::GpuMode::Required)
             .preload(::core::iter::empty::<&'static str>())
         };
-        assert_eq!(spec(&args).to_string(), expected.to_string());
+        assert_eq!(
+            spec(&args.source, &args, |e| quote!(#e)).to_string(),
+            expected.to_string()
+        );
     }
 
     #[test]

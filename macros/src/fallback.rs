@@ -70,7 +70,7 @@ pub(crate) fn not_a_function(item: TokenStream) -> TokenStream {
 }
 
 /// Whether `attr` only means something on a `#[test]` fn.
-fn is_test_only(attr: &Attribute) -> bool {
+pub(crate) fn is_test_only(attr: &Attribute) -> bool {
     is_test_attribute(attr)
         || attr.path().is_ident("ignore")
         || attr.path().is_ident("should_panic")

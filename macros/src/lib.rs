@@ -7,11 +7,13 @@
 //! - `attr.rs`: the attribute's arguments → `attr::Args`;
 //! - `validate.rs`: the annotated function → `validate::TestFn`, or spanned errors;
 //! - `expand.rs`: the `#[test]` function that hands the body to the runtime;
+//! - `matrix.rs`: `image = [...]` / `fixture = [...]`, a module of such tests, one per entry;
 //! - `fallback.rs`: what to emit instead when there are errors.
 
 mod attr;
 mod expand;
 mod fallback;
+mod matrix;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -99,4 +99,90 @@ fn expansions() {
     fn attributes_kept(_: &PythonContainer) {
         panic!("boom");
     }
+
+    /// Lists: a module of tests, one per entry, beside the fn. A module in a
+    /// fn body cannot see the body's items, so these live in a module of their own.
+    mod matrix {
+        use python_container_test::{
+            python_container_test, AsyncPythonContainer, ContainerSpec, Error, PythonContainer,
+        };
+
+        const PY39: &str = "python:3.9-slim";
+        const PY313: &str = "python:3.13-slim";
+
+        fn spec_a() -> ContainerSpec {
+            ContainerSpec::image(PY39)
+        }
+
+        fn spec_b() -> ContainerSpec {
+            ContainerSpec::image(PY313)
+        }
+
+        fn helper() -> i64 {
+            1
+        }
+
+        mod images {
+            pub(crate) const PY311: &str = "python:3.11-slim";
+        }
+
+        #[python_container_test(image = ["python:3.9-slim", "python:3.13-slim"])]
+        fn string_images(py: &PythonContainer) {
+            let _: i64 = py.eval("1").unwrap_or_else(|_| helper());
+        }
+
+        #[python_container_test(image = [PY39, self::PY313, images::PY311, crate::IMAGE])]
+        fn const_images(py: PythonContainer) {
+            drop(py);
+        }
+
+        /// The tests are named `spec_a` and `spec_b`, like the fns they call.
+        #[python_container_test(fixture = [spec_a, self::spec_b], gpu = "auto", shared = false, preload = ["json"])]
+        fn fixtures(py: &PythonContainer) {
+            let _ = py;
+        }
+
+        #[python_container_test(image = [PY39, PY313], flavor = "multi_thread")]
+        async fn async_owned(py: AsyncPythonContainer) {
+            let _ = py.python("pass").await;
+        }
+
+        #[python_container_test(image = [PY39, PY313])]
+        async fn async_borrowed(py: &AsyncPythonContainer) -> Result<(), Error> {
+            let _: i64 = py.eval("1").await?;
+            Ok(())
+        }
+
+        #[python_container_test(image = [PY39, PY313])]
+        async fn async_blocking_handle(py: &PythonContainer) {
+            let _ = py;
+            std::future::ready(()).await;
+        }
+
+        #[python_container_test(image = [PY39, PY313])]
+        fn result_return(py: &PythonContainer) -> Result<(), Error> {
+            let _: i64 = py.eval("1")?;
+            Ok(())
+        }
+
+        #[python_container_test(image = [PY39, PY313])]
+        fn result_self_path(py: &PythonContainer) -> self::Outcome {
+            let _ = py;
+            Ok(())
+        }
+
+        type Outcome = Result<(), String>;
+
+        /// `#[ignore]` and `#[should_panic]` go on every test.
+        #[python_container_test(image = ["python:3.9", "python-3.9", "python:3.9.x"])]
+        #[ignore = "needs Docker"]
+        #[should_panic(expected = "boom")]
+        fn attributes_kept(_: &PythonContainer) {
+            panic!("boom");
+        }
+    }
 }
+
+/// An image const named from the crate root (`crate::IMAGE` above).
+#[allow(dead_code)]
+const IMAGE: &str = "python:3.12-slim";
