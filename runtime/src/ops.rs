@@ -139,13 +139,7 @@ impl Handle {
         path: &str,
         bytes: Vec<u8>,
     ) -> impl Future<Output = Result<()>> + Send + 'static {
-        let (parent, name) = split_parent(&self.resolve(path));
-        let owner = self.owner();
-        let handle = self.clone();
-        async move {
-            let archive = blocking(move || copy::tar_file(&name, &bytes, owner)).await??;
-            handle.upload(parent, archive).await
-        }
+        self.pack_and_upload(path, move |name, owner| copy::tar_file(name, &bytes, owner))
     }
 
     /// The bytes of `path`, up to [`copy::READ_FILE_LIMIT`].
@@ -169,11 +163,23 @@ impl Handle {
         host_path: PathBuf,
         container_path: &str,
     ) -> impl Future<Output = Result<()>> + Send + 'static {
+        self.pack_and_upload(container_path, move |name, owner| {
+            copy::tar_path(&host_path, name, owner)
+        })
+    }
+
+    /// Packs the archive whose top entry becomes `container_path` (on a
+    /// blocking thread), then uploads it into the parent folder.
+    fn pack_and_upload(
+        &self,
+        container_path: &str,
+        pack: impl FnOnce(&str, copy::Owner) -> Result<Vec<u8>> + Send + 'static,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
         let (parent, name) = split_parent(&self.resolve(container_path));
         let owner = self.owner();
         let handle = self.clone();
         async move {
-            let archive = blocking(move || copy::tar_path(&host_path, &name, owner)).await??;
+            let archive = blocking(move || pack(&name, owner)).await??;
             handle.upload(parent, archive).await
         }
     }
