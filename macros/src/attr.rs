@@ -2,9 +2,10 @@
 //! every problem reported as an error spanned on the offending token.
 
 use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitBool, LitStr, Meta, Token};
+use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitBool, LitStr, Meta, Path, Token};
 
 use crate::fallback::Errors;
 
@@ -17,6 +18,7 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("shared", "shared = false"),
     ("preload", "preload = [\"numpy\"]"),
     ("flavor", "flavor = \"multi_thread\""),
+    ("crate", "crate = my_crate::python_container_test"),
 ];
 
 /// The arguments that say where the container comes from: exactly one is required.
@@ -63,6 +65,13 @@ pub(crate) struct Arg<T> {
     pub(crate) value: T,
 }
 
+impl<T> Arg<T> {
+    /// Makes the argument `name` from its checked value.
+    fn named(name: Ident) -> impl FnOnce(T) -> Arg<T> {
+        move |value| Arg { name, value }
+    }
+}
+
 /// The checked arguments of one `#[python_container_test(...)]`.
 pub(crate) struct Args {
     /// Where the container comes from.
@@ -75,88 +84,116 @@ pub(crate) struct Args {
     pub(crate) preload: Option<Arg<Vec<LitStr>>>,
     /// `flavor = "..."`, when given (async tests only).
     pub(crate) flavor: Option<Arg<Flavor>>,
+    /// `crate = path`, when given: the runtime crate under another name.
+    pub(crate) krate: Option<Arg<Path>>,
 }
 
 impl Args {
     /// Parses and checks the attribute's arguments, reporting every problem.
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
-        let mut errors = Errors::default();
-        let mut seen: Vec<Ident> = Vec::new();
-        let mut source = None;
-        let mut gpu = None;
-        let mut shared = None;
-        let mut preload = None;
-        let mut flavor = None;
-
+        let mut found = Found::default();
         for meta in metas {
-            let Some(name) = errors.take(known_name(&meta)) else {
-                continue;
-            };
-            let key = name.to_string();
-            if seen.contains(&name) {
-                errors.push(syn::Error::new(
-                    name.span(),
-                    format!("duplicate argument `{key}`: give it once"),
-                ));
-                continue;
-            }
-            let is_source = SOURCES.contains(&key.as_str());
-            let earlier_source = seen.iter().find(|n| SOURCES.iter().any(|s| *n == s));
-            if let (true, Some(first)) = (is_source, earlier_source) {
-                errors.push(syn::Error::new(
-                    name.span(),
-                    format!(
-                        "`{key}` conflicts with `{first}`: give only one of `image`, `dockerfile` and `fixture`"
-                    ),
-                ));
-                continue;
-            }
-            seen.push(name.clone());
-            let Some(value) = errors.take(value_of(&name, meta)) else {
-                continue;
-            };
-            match key.as_str() {
-                "image" => source = errors.take(one_or_list(value, "image", Source::Image, image)),
-                "dockerfile" => source = errors.take(dockerfile(value)).map(Source::Dockerfile),
-                "fixture" => {
-                    source = errors.take(one_or_list(value, "fixture", Source::Fixture, fixture))
-                }
-                "gpu" => {
-                    gpu = errors
-                        .take(gpu_mode(value))
-                        .map(|value| Arg { name, value })
-                }
-                "shared" => {
-                    shared = errors
-                        .take(shared_flag(value))
-                        .map(|value| Arg { name, value })
-                }
-                "preload" => preload = errors.take(modules(value)).map(|value| Arg { name, value }),
-                "flavor" => {
-                    flavor = errors
-                        .take(runtime_flavor(value))
-                        .map(|value| Arg { name, value })
-                }
-                _ => {} // `known_name` admits no other
-            }
+            found.add(meta);
         }
+        found.finish()
+    }
 
-        if !seen.iter().any(|n| SOURCES.iter().any(|s| n == s)) {
-            errors.push(missing_source());
+    /// The path of the runtime crate in the generated code: `crate = ...`,
+    /// or `::python_container_test`.
+    pub(crate) fn runtime(&self) -> TokenStream {
+        match &self.krate {
+            Some(krate) => krate.value.to_token_stream(),
+            None => quote!(::python_container_test),
         }
-        errors.finish()?;
-        match source {
+    }
+}
+
+/// The arguments found so far, and the problems.
+#[derive(Default)]
+struct Found {
+    errors: Errors,
+    seen: Vec<Ident>,
+    source: Option<Source>,
+    gpu: Option<Arg<Gpu>>,
+    shared: Option<Arg<LitBool>>,
+    preload: Option<Arg<Vec<LitStr>>>,
+    flavor: Option<Arg<Flavor>>,
+    krate: Option<Arg<Path>>,
+}
+
+impl Found {
+    /// Checks one argument: a known name, given once, one source at most.
+    fn add(&mut self, meta: Meta) {
+        let Some(name) = self.errors.take(known_name(&meta)) else {
+            return;
+        };
+        let key = name.to_string();
+        if self.seen.contains(&name) {
+            self.errors.push(syn::Error::new(
+                name.span(),
+                format!("duplicate argument `{key}`: give it once"),
+            ));
+            return;
+        }
+        let earlier_source = self.seen.iter().find(|n| is_source(n));
+        if let (true, Some(first)) = (is_source(&name), earlier_source) {
+            self.errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{key}` conflicts with `{first}`: give only one of `image`, `dockerfile` and `fixture`"
+                ),
+            ));
+            return;
+        }
+        self.seen.push(name.clone());
+        if let Some(value) = self.errors.take(value_of(&name, meta)) {
+            self.set(name, value);
+        }
+    }
+
+    /// Checks the value of the argument `name`.
+    fn set(&mut self, name: Ident, value: Expr) {
+        let errors = &mut self.errors;
+        let key = name.to_string();
+        match key.as_str() {
+            "image" => self.source = errors.take(one_or_list(value, "image", Source::Image, image)),
+            "dockerfile" => self.source = errors.take(dockerfile(value)).map(Source::Dockerfile),
+            "fixture" => {
+                self.source = errors.take(one_or_list(value, "fixture", Source::Fixture, fixture))
+            }
+            "gpu" => self.gpu = errors.take(gpu_mode(value)).map(Arg::named(name)),
+            "shared" => self.shared = errors.take(shared_flag(value)).map(Arg::named(name)),
+            "preload" => self.preload = errors.take(modules(value)).map(Arg::named(name)),
+            "flavor" => self.flavor = errors.take(runtime_flavor(value)).map(Arg::named(name)),
+            "crate" => self.krate = errors.take(crate_path(value)).map(Arg::named(name)),
+            _ => {} // `known_name` admits no other
+        }
+    }
+
+    /// The arguments, or every problem found.
+    fn finish(mut self) -> syn::Result<Args> {
+        if !self.seen.iter().any(is_source) {
+            self.errors.push(missing_source());
+        }
+        self.errors.finish()?;
+        match self.source {
             Some(source) => Ok(Args {
                 source,
-                gpu,
-                shared,
-                preload,
-                flavor,
+                gpu: self.gpu,
+                shared: self.shared,
+                preload: self.preload,
+                flavor: self.flavor,
+                krate: self.krate,
             }),
             None => Err(missing_source()),
         }
     }
+}
+
+/// Whether `name` is one of the arguments that say where the container comes from.
+fn is_source(name: &Ident) -> bool {
+    SOURCES.iter().any(|s| name == s)
 }
 
 /// The error for an attribute that names no container.
@@ -435,6 +472,26 @@ fn modules(value: Expr) -> syn::Result<Vec<LitStr>> {
     Ok(names)
 }
 
+/// `crate = path` (or `crate = "path"`, as tokio's macros take it).
+fn crate_path(value: Expr) -> syn::Result<Path> {
+    let value = peel(value);
+    if let Some(lit) = string(&value) {
+        return lit.parse::<Path>().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                "expected a path to the runtime crate: `crate = my_crate::python_container_test`",
+            )
+        });
+    }
+    match value {
+        Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => Ok(path.path),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected a path to the runtime crate: `crate = my_crate::python_container_test`",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,7 +572,7 @@ mod tests {
     fn unknown_argument_lists_the_accepted_ones() {
         assert_eq!(
             errors(quote!(image = "i", imgae = "j")),
-            ["unknown argument `imgae`; the accepted ones are `image`, `dockerfile`, `fixture`, `gpu`, `shared`, `preload`, `flavor`"]
+            ["unknown argument `imgae`; the accepted ones are `image`, `dockerfile`, `fixture`, `gpu`, `shared`, `preload`, `flavor`, `crate`"]
         );
         assert!(errors(quote!(image = "i", a::b = 1))[0].starts_with("unknown argument `a::b`"));
     }
@@ -655,5 +712,23 @@ mod tests {
     #[test]
     fn syntax_error() {
         assert!(!errors(quote!(image "i")).is_empty());
+    }
+
+    #[test]
+    fn crate_path_names_the_runtime() {
+        let runtime = |tokens| parse(tokens).map(|args| args.runtime().to_string());
+        assert_eq!(
+            runtime(quote!(image = "i")),
+            Ok(quote!(::python_container_test).to_string())
+        );
+        assert_eq!(runtime(quote!(image = "i", crate = pct)), Ok("pct".into()));
+        assert_eq!(
+            runtime(quote!(crate = "my::pct", image = "i")),
+            Ok(quote!(my::pct).to_string())
+        );
+        let expected =
+            "expected a path to the runtime crate: `crate = my_crate::python_container_test`";
+        assert_eq!(errors(quote!(image = "i", crate = 1)), [expected]);
+        assert_eq!(errors(quote!(image = "i", crate = "a b")), [expected]);
     }
 }

@@ -66,13 +66,15 @@ fn single(args: &Args, test: &TestFn) -> TokenStream {
     sig.ident = Ident::new("__pct_inner", Span::call_site());
     let block = &test.block;
     let output = &test.sig.output;
+    let runtime = args.runtime();
     test_fn(
         args,
         test,
         Instance {
             name: test.sig.ident.clone(),
             vis: test.vis.clone(),
-            spec: spec(&args.source, args, |expr| quote!(#expr)),
+            spec: spec(&args.source, args, &runtime, |expr| quote!(#expr)),
+            runtime,
             output: quote!(#output),
             extra_attrs: TokenStream::new(),
             items: quote!(#sig #block),
@@ -89,6 +91,8 @@ pub(crate) struct Instance {
     pub(crate) vis: Visibility,
     /// The `ContainerSpec` expression.
     pub(crate) spec: TokenStream,
+    /// The runtime crate's path, as it reads where the test fn is.
+    pub(crate) runtime: TokenStream,
     /// The return type, as it reads where the test fn is.
     pub(crate) output: TokenStream,
     /// Attributes after the user's (a filtered matrix entry's `#[ignore]`).
@@ -106,19 +110,20 @@ pub(crate) fn test_fn(args: &Args, test: &TestFn, instance: Instance) -> TokenSt
         name,
         vis,
         spec,
+        runtime,
         output,
         extra_attrs,
         items,
         callee,
     } = instance;
     let attrs = &test.attrs;
-    let private = quote!(::python_container_test::__private);
+    let private = quote!(#runtime::__private);
     let handle_var = Ident::new("__pct_handle", Span::call_site());
     let async_var = Ident::new("__pct_async", Span::call_site());
     // Every token of the path spanned at the parameter's type, so that a type
     // that is not a handle is reported there.
     let from_handle = quote_spanned! {test.handle.ty.span()=>
-        ::python_container_test::__private::FromHandle::from_handle(#handle_var, &#async_var)
+        #private::FromHandle::from_handle(#handle_var, &#async_var)
     };
     let block_on = match args.flavor.as_ref().map(|f| f.value) {
         Some(Flavor::MultiThread) => quote!(block_on_multi_thread),
@@ -135,7 +140,7 @@ pub(crate) fn test_fn(args: &Args, test: &TestFn, instance: Instance) -> TokenSt
         ReturnType::Default => Span::call_site(),
     };
     let run_test = quote_spanned! {outcome_span=>
-        ::python_container_test::__private::run_test(
+        #private::run_test(
             #spec,
             ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
             |#handle_var| {
@@ -157,10 +162,15 @@ pub(crate) fn test_fn(args: &Args, test: &TestFn, instance: Instance) -> TokenSt
 }
 
 /// The `ContainerSpec` expression of `source` (not a matrix) with the
-/// arguments' options; `resolve` writes a path of the user's so that it
-/// resolves in the generated fn.
-pub(crate) fn spec(source: &Source, args: &Args, resolve: fn(&Expr) -> TokenStream) -> TokenStream {
-    let private = quote!(::python_container_test::__private);
+/// arguments' options; `runtime` is the runtime crate's path and `resolve`
+/// writes a path of the user's so that it resolves in the generated fn.
+pub(crate) fn spec(
+    source: &Source,
+    args: &Args,
+    runtime: &TokenStream,
+    resolve: fn(&Expr) -> TokenStream,
+) -> TokenStream {
+    let private = quote!(#runtime::__private);
     let mut spec = match source {
         Source::Image(image) => {
             let resolved = resolve(image);
@@ -282,7 +292,7 @@ mod tests {
             .preload(["numpy", "json"])
         };
         assert_eq!(
-            spec(&args.source, &args, |e| quote!(#e)).to_string(),
+            spec(&args.source, &args, &args.runtime(), |e| quote!(#e)).to_string(),
             expected.to_string()
         );
     }
@@ -298,7 +308,7 @@ mod tests {
             .preload(::core::iter::empty::<&'static str>())
         };
         assert_eq!(
-            spec(&args.source, &args, |e| quote!(#e)).to_string(),
+            spec(&args.source, &args, &args.runtime(), |e| quote!(#e)).to_string(),
             expected.to_string()
         );
     }

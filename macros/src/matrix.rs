@@ -97,10 +97,12 @@ fn entry_test(
     };
     let fn_name = &test.sig.ident;
     let output = &test.sig.output;
+    let runtime = rebase(args.runtime());
     let instance = Instance {
         name: Ident::new(name, entry_span(entry)),
         vis: Visibility::Inherited,
-        spec: expand::spec(entry, args, in_parent),
+        spec: expand::spec(entry, args, &runtime, in_parent),
+        runtime,
         output: rebase(quote!(#output)),
         extra_attrs: ignore,
         items: TokenStream::new(),

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+pub use crate::harness::run_test;
 pub use crate::{AsyncPythonContainer, ContainerSpec, GpuMode, PythonContainer};
 
 /// Turns the harness's handles into the type of the test's parameter
@@ -60,17 +61,6 @@ impl<T, E> TestOutcome for Result<T, E> {
     fn failed(&self) -> bool {
         self.is_err()
     }
-}
-
-/// Acquires the container for `spec`, runs the test body with a handle to it,
-/// and releases it. Panics, naming the image and the cause, when the container
-/// cannot be had.
-pub fn run_test<R: TestOutcome>(
-    spec: ContainerSpec,
-    test_name: &'static str,
-    body: impl FnOnce(&PythonContainer) -> R,
-) -> R {
-    crate::harness::run_test(spec, test_name, body)
 }
 
 /// Drives an `async` test body to completion on a fresh current-thread

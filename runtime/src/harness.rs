@@ -14,7 +14,7 @@ pub const KEEP_VAR: &str = "PYTHON_CONTAINER_TEST_KEEP";
 
 /// Acquires the container, runs `body`, and reports on failure. Panics,
 /// naming the image and the cause, when the container cannot be had.
-pub(crate) fn run_test<R: TestOutcome>(
+pub fn run_test<R: TestOutcome>(
     spec: ContainerSpec,
     test_name: &'static str,
     body: impl FnOnce(&PythonContainer) -> R,
