@@ -165,94 +165,10 @@ pub(crate) async fn exec(
     let Some(program) = argv.first().cloned() else {
         return Err(Error::EmptyCommand);
     };
-    let docker = python_container_test_fixtures::docker().await?;
     let marker = python_container_test_fixtures::unique_id();
-    let mut env: Vec<String> = options
-        .env
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    env.push(format!("PCT_EXEC_ID={marker}"));
-    let docker_err = |call: &str| {
-        let call = format!("{call} `{program}` in {}", fixture.name());
-        let name = fixture.name().to_owned();
-        move |e: python_container_test_fixtures::bollard::errors::Error| {
-            container_error(&name, call, e)
-        }
-    };
-    let created = docker
-        .create_exec(
-            fixture.id(),
-            CreateExecOptions {
-                attach_stdin: Some(options.stdin.is_some()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                cmd: Some(argv.clone()),
-                env: Some(env),
-                user: options.user.clone(),
-                working_dir: Some(workdir),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(docker_err("create exec"))?;
-    let started = docker
-        .start_exec(&created.id, None)
-        .await
-        .map_err(docker_err("start exec"))?;
-    let StartExecResults::Attached {
-        mut output,
-        mut input,
-    } = started
-    else {
-        return Err(Error::Docker {
-            call: format!("start exec `{program}`"),
-            detail: "started detached".into(),
-        });
-    };
-    let stdin = options.stdin;
+    let exec = Exec::start(&fixture, &argv, &options, workdir, &marker).await?;
     let limit = max_output()?;
-    let shown = argv.clone();
-    let collect = async move {
-        let feed = async {
-            if let Some(bytes) = stdin {
-                // A program that exits without reading its stdin closes the
-                // pipe: that is not an error of ours.
-                let _ = input.write_all(&bytes).await;
-                let _ = input.shutdown().await;
-            }
-        };
-        let read = async {
-            let mut out = Collected::new(limit);
-            while let Some(chunk) = output.next().await {
-                let fits = match chunk {
-                    Ok(LogOutput::StdOut { message }) => out.push(1, message.into()),
-                    Ok(LogOutput::StdErr { message }) => out.push(2, message.into()),
-                    Ok(_) => true,
-                    Err(e) => {
-                        return Err(Error::Docker {
-                            call: "read exec output".into(),
-                            detail: e.to_string(),
-                        })
-                    }
-                };
-                if !fits {
-                    return Err(out.too_large(&shown));
-                }
-            }
-            Ok(out.out)
-        };
-        // The output ends when the program does; a program that exits
-        // without reading all its stdin can leave the feed blocked for good.
-        let feed_then_wait = async {
-            feed.await;
-            std::future::pending().await
-        };
-        tokio::select! {
-            out = read => out,
-            out = feed_then_wait => out,
-        }
-    };
+    let collect = collect(exec.output, exec.input, options.stdin, limit, argv.clone());
     let work = within_timeout(&fixture, &marker, options.timeout, &argv, collect);
     let mut out = match work.await {
         // The agent cannot see another user's processes: kill them as root.
@@ -264,11 +180,7 @@ pub(crate) async fn exec(
         }
         other => other?,
     };
-    let inspected = docker
-        .inspect_exec(&created.id)
-        .await
-        .map_err(docker_err("inspect exec"))?;
-    out.exit_code = inspected.exit_code.unwrap_or(-1);
+    out.exit_code = exec_exit_code(&fixture, &exec.id, &program).await?;
     if let Some(detail) = not_found(&out) {
         return Err(Error::ProgramNotFound {
             program,
@@ -277,6 +189,148 @@ pub(crate) async fn exec(
         });
     }
     Ok(out)
+}
+
+/// The output stream of a started exec.
+type ExecStream = std::pin::Pin<
+    Box<
+        dyn futures_util::Stream<
+                Item = std::result::Result<
+                    LogOutput,
+                    python_container_test_fixtures::bollard::errors::Error,
+                >,
+            > + Send,
+    >,
+>;
+
+/// The stdin of a started exec.
+type ExecInput = std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>;
+
+/// A started exec, attached.
+struct Exec {
+    id: String,
+    output: ExecStream,
+    input: ExecInput,
+}
+
+impl Exec {
+    /// Creates and starts `argv` with `PCT_EXEC_ID=marker` in its environment.
+    async fn start(
+        fixture: &Fixture,
+        argv: &[String],
+        options: &ExecOptions,
+        workdir: String,
+        marker: &str,
+    ) -> Result<Exec> {
+        let docker = python_container_test_fixtures::docker().await?;
+        let mut env: Vec<String> = options
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        env.push(format!("PCT_EXEC_ID={marker}"));
+        let config = CreateExecOptions {
+            attach_stdin: Some(options.stdin.is_some()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(argv.to_vec()),
+            env: Some(env),
+            user: options.user.clone(),
+            working_dir: Some(workdir),
+            ..Default::default()
+        };
+        let program = argv.first().map_or("", String::as_str);
+        let created = docker
+            .create_exec(fixture.id(), config)
+            .await
+            .map_err(engine_error(fixture, "create exec", program))?;
+        let started = docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(engine_error(fixture, "start exec", program))?;
+        match started {
+            StartExecResults::Attached { output, input } => Ok(Exec {
+                id: created.id,
+                output,
+                input,
+            }),
+            StartExecResults::Detached => Err(Error::Docker {
+                call: format!("start exec `{program}`"),
+                detail: "started detached".into(),
+            }),
+        }
+    }
+}
+
+/// The exit code of the finished exec `id`.
+async fn exec_exit_code(fixture: &Fixture, id: &str, program: &str) -> Result<i64> {
+    let docker = python_container_test_fixtures::docker().await?;
+    let inspected =
+        docker
+            .inspect_exec(id)
+            .await
+            .map_err(engine_error(fixture, "inspect exec", program))?;
+    Ok(inspected.exit_code.unwrap_or(-1))
+}
+
+/// Maps an engine error of `call` on `program` to ours.
+fn engine_error(
+    fixture: &Fixture,
+    call: &str,
+    program: &str,
+) -> impl FnOnce(python_container_test_fixtures::bollard::errors::Error) -> Error {
+    let call = format!("{call} `{program}` in {}", fixture.name());
+    let name = fixture.name().to_owned();
+    move |e| container_error(&name, call, e)
+}
+
+/// Feeds `stdin` (then closes it) and collects the output up to `limit`
+/// bytes, until the program ends.
+async fn collect(
+    mut output: ExecStream,
+    mut input: ExecInput,
+    stdin: Option<Vec<u8>>,
+    limit: u64,
+    argv: Vec<String>,
+) -> Result<ExecOutput> {
+    let feed = async {
+        if let Some(bytes) = stdin {
+            // A program that exits without reading its stdin closes the
+            // pipe: that is not an error of ours.
+            let _ = input.write_all(&bytes).await;
+            let _ = input.shutdown().await;
+        }
+    };
+    let read = async {
+        let mut out = Collected::new(limit);
+        while let Some(chunk) = output.next().await {
+            let fits = match chunk {
+                Ok(LogOutput::StdOut { message }) => out.push(1, message.into()),
+                Ok(LogOutput::StdErr { message }) => out.push(2, message.into()),
+                Ok(_) => true,
+                Err(e) => {
+                    return Err(Error::Docker {
+                        call: "read exec output".into(),
+                        detail: e.to_string(),
+                    })
+                }
+            };
+            if !fits {
+                return Err(out.too_large(&argv));
+            }
+        }
+        Ok(out.out)
+    };
+    // The output ends when the program does; a program that exits
+    // without reading all its stdin can leave the feed blocked for good.
+    let feed_then_wait = async {
+        feed.await;
+        std::future::pending().await
+    };
+    tokio::select! {
+        out = read => out,
+        out = feed_then_wait => out,
+    }
 }
 
 /// Awaits `work`; after `timeout` (or the [default](default_timeout)) it
