@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fidelity and handle suites (every case compares the fast path with
-# plain `docker exec`) on each image of the matrix, one `cargo test` a image.
+# plain `docker exec`) and the session suite on each image of the matrix, one
+# `cargo test` a image.
 #
 #   bash tests/matrix.sh              every image of docker/matrix/images.txt
 #   bash tests/matrix.sh IMAGE...     only these
@@ -21,7 +22,7 @@ results=()
 failed=0
 for image in "${images[@]}"; do
   printf '\n== matrix: %s ==\n' "$image"
-  if PCT_TEST_IMAGE=$image cargo test -q -p python-container-test-e2e --test fidelity --test handle; then
+  if PCT_TEST_IMAGE=$image cargo test -q -p python-container-test-e2e --test fidelity --test handle --test session; then
     results+=("ok      $image")
   else
     results+=("FAILED  $image")
