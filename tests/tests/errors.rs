@@ -1,6 +1,8 @@
 //! Bad input: each a clear error naming the thing, and no container left.
 
-use python_container_test::{ContainerError, ContainerSpec, Error, GpuMode, PythonContainer};
+use python_container_test::{
+    ContainerError, ContainerSpec, Error, GpuAttachment, GpuMode, PythonContainer,
+};
 use python_container_test_e2e::{containers_with, docker, probe, MANAGED, NO_PYTHON_IMAGE};
 use std::time::{Duration, Instant};
 
@@ -45,26 +47,43 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
         .shared(false);
     match PythonContainer::start(spec) {
         Ok(py) => {
-            // A GPU host: the request reached the engine and was granted.
-            assert!(py.gpu());
-            let gpus = py.exec(["nvidia-smi", "-L"]).unwrap();
+            // A GPU host: the engine accepted a mechanism and attached GPUs.
+            assert!(py.gpu().is_some());
+            // From Python: the env a CDI spec gives reaches the agent's
+            // processes, not `docker exec`.
+            let gpus = py
+                .python("import subprocess, sys; sys.exit(subprocess.run(['nvidia-smi', '-L']).returncode)")
+                .unwrap();
             gpus.assert_success();
             assert!(gpus.stdout_str().contains("GPU 0"), "{}", gpus.stdout_str());
         }
         Err(err) => {
             let text = err.to_string();
             assert!(
-                text.contains("GPU") && text.contains("NVIDIA Container Toolkit"),
+                matches!(err, Error::Container(ContainerError::GpuUnavailable { .. })),
                 "{text}"
             );
-            // The request reached the engine as asked (all NVIDIA GPUs), or
-            // the engine dropped it (Podman), which the error says.
+            // Each mechanism, with the engine's answer (Docker's refusal, or
+            // Podman 4 dropping the request), and how to enable one.
             assert!(
-                text.contains(r#"requested: driver nvidia, count -1, capabilities [["gpu"]]"#)
-                    || text.contains("did not record the GPU device request"),
+                text.contains("CDI (device nvidia.com/gpu=all): ")
+                    && text.contains("the NVIDIA driver (device request driver nvidia): "),
                 "{text}"
             );
-            let left = containers_with(&[MANAGED, "python-container-test.gpu=required"]);
+            assert!(
+                text.contains("could not select device driver")
+                    || text.contains("did not record the device request"),
+                "{text}"
+            );
+            assert!(
+                text.contains("NVIDIA Container Toolkit") && text.contains("\"cdi\": true"),
+                "{text}"
+            );
+            let scope = format!(
+                "python-container-test.scope={}",
+                python_container_test::scope()
+            );
+            let left = containers_with(&[MANAGED, "python-container-test.gpu=required", &scope]);
             assert!(left.is_empty(), "a GPU container was left behind: {left:?}");
         }
     }
@@ -74,8 +93,21 @@ fn gpu_on_an_engine_without_gpus_is_a_clear_error_and_leaves_nothing() {
 fn gpu_auto_falls_back_to_cpu() {
     let spec = ContainerSpec::image(python_container_test_e2e::IMAGE).gpu(GpuMode::Auto);
     let py = PythonContainer::start(spec).unwrap();
-    let has_nvidia = docker(&["info", "--format", "{{json .Runtimes}}"]).contains("nvidia");
-    assert_eq!(py.gpu(), has_nvidia);
+    // What the handle says matches what the engine recorded.
+    let recorded = docker(&[
+        "inspect",
+        "--format",
+        "{{json .HostConfig.DeviceRequests}}",
+        py.id(),
+    ]);
+    match py.gpu() {
+        None => assert!(!recorded.contains("Driver"), "{recorded}"),
+        Some(GpuAttachment::Cdi) => assert!(recorded.contains(r#""Driver":"cdi""#), "{recorded}"),
+        Some(other) => assert!(
+            recorded.contains(r#""Driver":"nvidia""#),
+            "{other:?}: {recorded}"
+        ),
+    }
     let v: i64 = py.eval("1 + 1").unwrap();
     assert_eq!(v, 2);
 }
