@@ -106,3 +106,25 @@ pub fn probe(exe: &str, scope: &str, linger_secs: f64) -> Command {
         .env("PYTHON_CONTAINER_TEST_LINGER", linger_secs.to_string());
     cmd
 }
+
+/// `GET path` from `addr` with a hand-written HTTP/1.0 request: (status,
+/// body). Panics, naming `addr`, when it cannot be reached within 10 s.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_secs(10);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response from {addr}: {response:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    (status, body.to_owned())
+}
