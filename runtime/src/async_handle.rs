@@ -6,6 +6,7 @@ use crate::exec::{ExecOptions, ExecOutput};
 use crate::handle::PythonContainer;
 use crate::ops::Handle;
 use crate::python::{self, PythonCall, Target};
+use python_container_test_fixtures::GpuAttachment;
 use python_container_test_fixtures::{self as fixtures, ContainerSpec};
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -141,6 +142,13 @@ impl AsyncPythonContainer {
         python::decode_eval(expr, out)
     }
 
+    /// Opens an [`AsyncSession`](crate::AsyncSession): one long-lived
+    /// interpreter in the container whose state persists from one call to
+    /// the next (see [`PythonContainer::session`]).
+    pub async fn session(&self) -> Result<crate::AsyncSession> {
+        crate::AsyncSession::open(self.handle.clone()).await
+    }
+
     /// This handle with the fast path for Python calls on or off.
     pub fn with_fast_path(&self, on: bool) -> AsyncPythonContainer {
         let mut handle = self.handle.clone();
@@ -178,12 +186,24 @@ impl AsyncPythonContainer {
 
     /// The container's output (stdout and stderr of its main process).
     pub async fn logs(&self) -> Result<String> {
-        fixtures::spawn(self.handle.logs()).await
+        fixtures::spawn(self.handle.logs(None)).await
     }
 
     /// The host port that the container's TCP `port` is published on.
     pub async fn host_port(&self, port: u16) -> Result<u16> {
         fixtures::spawn(self.handle.host_port(port)).await
+    }
+
+    /// Where this test process reaches the container's TCP `port`
+    /// (published with `Service::port`): `TESTCONTAINERS_HOST_OVERRIDE` and
+    /// the published port when that is set; the engine's host (resolved)
+    /// and the published port for a `tcp://` or `https://` engine; when
+    /// this process runs in a container, the container's address on a
+    /// network both share and `port` itself (else the gateway and the
+    /// published port); else `127.0.0.1` and the published port. A port
+    /// that is not published is an error listing those that are.
+    pub async fn service_addr(&self, port: u16) -> Result<std::net::SocketAddr> {
+        fixtures::spawn(self.handle.service_addr(port)).await
     }
 
     /// The address at which code in the container reaches a listener of
@@ -192,8 +212,9 @@ impl AsyncPythonContainer {
     ///
     /// Bind the listener to `0.0.0.0` (or that address), not `127.0.0.1`:
     /// the container's packets arrive on the bridge, not on the loopback.
-    /// On a remote engine this is the engine's host, which is not the test
-    /// process's: there the container cannot reach the test in general.
+    /// On a remote engine it is this machine's address on its route to the
+    /// engine's host; when this process runs in a container, that
+    /// container's address on a network both share.
     pub async fn host_address(&self) -> Result<String> {
         fixtures::spawn(self.handle.host_address()).await
     }
@@ -223,8 +244,9 @@ impl AsyncPythonContainer {
         self.handle.image()
     }
 
-    /// Whether the container has GPUs.
-    pub fn gpu(&self) -> bool {
+    /// How the container's GPUs were attached; `None` without GPUs (see
+    /// [`PythonContainer::gpu`](crate::PythonContainer::gpu)).
+    pub fn gpu(&self) -> Option<GpuAttachment> {
         self.handle.fixture().gpu()
     }
 

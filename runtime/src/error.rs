@@ -111,6 +111,49 @@ pub enum Error {
         /// The container name.
         container: String,
     },
+    /// A [`Session`](crate::Session) whose process is gone: it crashed
+    /// (a segfault, `os._exit`), was killed by a call's timeout, or its
+    /// container's agent lost it. Open a new one.
+    #[error("the Python session (pid {pid}) in container {container} is gone: {detail}; open a new one with session()")]
+    SessionGone {
+        /// The container name.
+        container: String,
+        /// The session process's pid in the container.
+        pid: u64,
+        /// What ended it.
+        detail: String,
+    },
+    /// A session call ran longer than its timeout: the session was killed
+    /// with it (later calls are [`Error::SessionGone`]).
+    #[error("the session call `{call}` did not finish within {timeout:?}: the session was killed; open a new one, and give slow calls a longer timeout (Session::with_timeout)")]
+    SessionTimeout {
+        /// The call (its kind and code, shortened).
+        call: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A value for a session ([`Session::call`](crate::Session::call)'s
+    /// arguments, [`Session::set`](crate::Session::set)'s value) cannot be
+    /// serialised to JSON.
+    #[error("cannot serialise {what} to JSON: {source}")]
+    Encode {
+        /// What was serialised.
+        what: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The container's agent is too old for sessions: it was made by an
+    /// older version of this crate and is still running.
+    #[error("container {container} runs an agent of protocol {protocol}, and sessions need {needed}: it was made by an older python-container-test; remove it (docker rm -f {container}) or let it exit, then run again")]
+    SessionUnsupported {
+        /// The container name.
+        container: String,
+        /// The agent's protocol.
+        protocol: u64,
+        /// The protocol sessions need.
+        needed: u64,
+    },
     /// Bad configuration in the environment.
     #[error("{var}={value:?} is not valid: {expected}")]
     InvalidConfig {
@@ -121,13 +164,13 @@ pub enum Error {
         /// What it must be.
         expected: &'static str,
     },
-    /// A Docker API call failed.
-    #[error("Docker API call `{call}` failed: {detail}")]
-    Docker {
-        /// The call.
-        call: String,
-        /// What the client said.
-        detail: String,
+    /// Work on host files (packing or unpacking an archive) did not finish:
+    /// its thread panicked or the runtime is shutting down.
+    #[error("host file work failed: {source}")]
+    HostWork {
+        /// The task's error.
+        #[source]
+        source: tokio::task::JoinError,
     },
 }
 

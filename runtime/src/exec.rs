@@ -1,14 +1,14 @@
 //! Running a program in the container (`docker exec`).
 
 use crate::error::{Error, Result};
-use futures_util::StreamExt;
-use python_container_test_fixtures::bollard::container::LogOutput;
-use python_container_test_fixtures::bollard::exec::{CreateExecOptions, StartExecResults};
+use futures_util::{Stream, StreamExt};
+use python_container_test_fixtures::client::{self, ExecSpec};
 use python_container_test_fixtures::{Error as ContainerError, Fixture};
 use serde_json::json;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// Options of [`PythonContainer::exec_with`](crate::PythonContainer::exec_with).
 /// Every field is optional: `ExecOptions { timeout: Some(..), ..Default::default() }`.
@@ -166,7 +166,21 @@ pub(crate) async fn exec(
         return Err(Error::EmptyCommand);
     };
     let marker = python_container_test_fixtures::unique_id();
-    let exec = Exec::start(&fixture, &argv, &options, workdir, &marker).await?;
+    let mut env: Vec<String> = options
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    env.push(format!("PCT_EXEC_ID={marker}"));
+    let spec = ExecSpec {
+        argv: argv.clone(),
+        env,
+        user: options.user.clone(),
+        workdir: Some(workdir),
+        stdin: options.stdin.is_some(),
+    };
+    let gone = |e| container_error(fixture.name(), e);
+    let exec = client::start_exec(fixture.id(), spec).await.map_err(gone)?;
     let limit = max_output()?;
     let collect = collect(exec.output, exec.input, options.stdin, limit, argv.clone());
     let work = within_timeout(&fixture, &marker, options.timeout, &argv, collect);
@@ -180,7 +194,8 @@ pub(crate) async fn exec(
         }
         other => other?,
     };
-    out.exit_code = exec_exit_code(&fixture, &exec.id, &program).await?;
+    let exit_code = client::exec_exit_code(&exec.id).await.map_err(gone)?;
+    out.exit_code = exit_code.unwrap_or(-1);
     if let Some(detail) = not_found(&out) {
         return Err(Error::ProgramNotFound {
             program,
@@ -191,104 +206,11 @@ pub(crate) async fn exec(
     Ok(out)
 }
 
-/// The output stream of a started exec.
-type ExecStream = std::pin::Pin<
-    Box<
-        dyn futures_util::Stream<
-                Item = std::result::Result<
-                    LogOutput,
-                    python_container_test_fixtures::bollard::errors::Error,
-                >,
-            > + Send,
-    >,
->;
-
-/// The stdin of a started exec.
-type ExecInput = std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>;
-
-/// A started exec, attached.
-struct Exec {
-    id: String,
-    output: ExecStream,
-    input: ExecInput,
-}
-
-impl Exec {
-    /// Creates and starts `argv` with `PCT_EXEC_ID=marker` in its environment.
-    async fn start(
-        fixture: &Fixture,
-        argv: &[String],
-        options: &ExecOptions,
-        workdir: String,
-        marker: &str,
-    ) -> Result<Exec> {
-        let docker = python_container_test_fixtures::docker().await?;
-        let mut env: Vec<String> = options
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        env.push(format!("PCT_EXEC_ID={marker}"));
-        let config = CreateExecOptions {
-            attach_stdin: Some(options.stdin.is_some()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            cmd: Some(argv.to_vec()),
-            env: Some(env),
-            user: options.user.clone(),
-            working_dir: Some(workdir),
-            ..Default::default()
-        };
-        let program = argv.first().map_or("", String::as_str);
-        let created = docker
-            .create_exec(fixture.id(), config)
-            .await
-            .map_err(engine_error(fixture, "create exec", program))?;
-        let started = docker
-            .start_exec(&created.id, None)
-            .await
-            .map_err(engine_error(fixture, "start exec", program))?;
-        match started {
-            StartExecResults::Attached { output, input } => Ok(Exec {
-                id: created.id,
-                output,
-                input,
-            }),
-            StartExecResults::Detached => Err(Error::Docker {
-                call: format!("start exec `{program}`"),
-                detail: "started detached".into(),
-            }),
-        }
-    }
-}
-
-/// The exit code of the finished exec `id`.
-async fn exec_exit_code(fixture: &Fixture, id: &str, program: &str) -> Result<i64> {
-    let docker = python_container_test_fixtures::docker().await?;
-    let inspected =
-        docker
-            .inspect_exec(id)
-            .await
-            .map_err(engine_error(fixture, "inspect exec", program))?;
-    Ok(inspected.exit_code.unwrap_or(-1))
-}
-
-/// Maps an engine error of `call` on `program` to ours.
-fn engine_error(
-    fixture: &Fixture,
-    call: &str,
-    program: &str,
-) -> impl FnOnce(python_container_test_fixtures::bollard::errors::Error) -> Error {
-    let call = format!("{call} `{program}` in {}", fixture.name());
-    let name = fixture.name().to_owned();
-    move |e| container_error(&name, call, e)
-}
-
 /// Feeds `stdin` (then closes it) and collects the output up to `limit`
 /// bytes, until the program ends.
 async fn collect(
-    mut output: ExecStream,
-    mut input: ExecInput,
+    mut output: Pin<Box<dyn Stream<Item = client::OutputChunk> + Send>>,
+    mut input: Pin<Box<dyn AsyncWrite + Send>>,
     stdin: Option<Vec<u8>>,
     limit: u64,
     argv: Vec<String>,
@@ -304,18 +226,8 @@ async fn collect(
     let read = async {
         let mut out = Collected::new(limit);
         while let Some(chunk) = output.next().await {
-            let fits = match chunk {
-                Ok(LogOutput::StdOut { message }) => out.push(1, message.into()),
-                Ok(LogOutput::StdErr { message }) => out.push(2, message.into()),
-                Ok(_) => true,
-                Err(e) => {
-                    return Err(Error::Docker {
-                        call: "read exec output".into(),
-                        detail: e.to_string(),
-                    })
-                }
-            };
-            if !fits {
+            let (stream, bytes) = chunk?;
+            if !out.push(stream, bytes) {
                 return Err(out.too_large(&argv));
             }
         }
@@ -415,22 +327,15 @@ fn kill_marked_as_root(
     })
 }
 
-/// A Docker error of a call on the container: "gone" when the engine no
+/// An engine error of a call on the container: "gone" when the engine no
 /// longer has it running (404, 409), else the call's error.
-pub(crate) fn container_error(
-    name: &str,
-    call: String,
-    error: python_container_test_fixtures::bollard::errors::Error,
-) -> Error {
-    match python_container_test_fixtures::status_of(&error) {
+pub(crate) fn container_error(name: &str, error: ContainerError) -> Error {
+    match error.status() {
         Some(404 | 409) => Error::Container(ContainerError::ContainerGone {
             name: name.to_owned(),
-            detail: format!("{call}: {error}"),
-        }),
-        _ => Error::Docker {
-            call,
             detail: error.to_string(),
-        },
+        }),
+        _ => Error::Container(error),
     }
 }
 

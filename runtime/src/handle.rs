@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::exec::{ExecOptions, ExecOutput};
 use crate::ops::Handle;
 use crate::python::{self, PythonCall, Target};
+use python_container_test_fixtures::GpuAttachment;
 use python_container_test_fixtures::{self as fixtures, ContainerSpec};
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -157,6 +158,24 @@ impl PythonContainer {
         python::decode_eval(expr, out)
     }
 
+    /// Opens a [`Session`](crate::Session): one long-lived interpreter in
+    /// the container, started from the warm interpreter (with the spec's
+    /// `preload` modules), whose state persists from one call to the next.
+    /// For expensive state (a model, a GPU context, big data); plain calls
+    /// give each call a fresh interpreter.
+    ///
+    /// ```no_run
+    /// # fn f(py: &python_container_test::PythonContainer) -> python_container_test::Result<()> {
+    /// let s = py.session()?;
+    /// s.exec("import math\ncache = {}")?;
+    /// let root: f64 = s.call("math.sqrt", (16,))?;
+    /// assert_eq!(root, 4.0);
+    /// # Ok(()) }
+    /// ```
+    pub fn session(&self) -> Result<crate::Session> {
+        crate::Session::open(self.handle.clone())
+    }
+
     /// This handle with the fast path for Python calls on or off (off: each
     /// call is a plain `docker exec python ...`; the results are the same).
     /// The default is on, unless `PYTHON_CONTAINER_TEST_FAST=0`.
@@ -202,13 +221,20 @@ impl PythonContainer {
 
     /// The container's output (stdout and stderr of its main process).
     pub fn logs(&self) -> Result<String> {
-        fixtures::block_on(self.handle.logs())
+        fixtures::block_on(self.handle.logs(None))
     }
 
     /// The host port that the container's TCP `port` is published on (see
     /// `Service::port`): the service is at `127.0.0.1:<host port>`.
     pub fn host_port(&self, port: u16) -> Result<u16> {
         fixtures::block_on(self.handle.host_port(port))
+    }
+
+    /// Where this test process reaches the container's TCP `port`
+    /// (published with `Service::port`): an address and port to connect to
+    /// (see [`AsyncPythonContainer::service_addr`]).
+    pub fn service_addr(&self, port: u16) -> Result<std::net::SocketAddr> {
+        fixtures::block_on(self.handle.service_addr(port))
     }
 
     /// Keeps the container after the test for debugging (see the README):
@@ -244,8 +270,10 @@ impl PythonContainer {
         self.handle.image()
     }
 
-    /// Whether the container has GPUs.
-    pub fn gpu(&self) -> bool {
+    /// How the container's GPUs were attached (CDI or the NVIDIA driver);
+    /// `None` when it has none (a CPU spec, or `gpu = "auto"` on an engine
+    /// that accepted no GPU mechanism).
+    pub fn gpu(&self) -> Option<GpuAttachment> {
         self.handle.fixture().gpu()
     }
 

@@ -42,14 +42,14 @@ pub fn run_test<R: TestOutcome>(
 
 /// Tells where the failed test ran; keeps the container when [`KEEP_VAR`] is set.
 fn report_failure(handle: &PythonContainer, test_name: &str) {
-    if let Ok(logs) = handle.logs() {
-        let lines: Vec<&str> = logs.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+    let tail: crate::Result<String> =
+        python_container_test_fixtures::block_on(handle.handle.logs(Some(LOG_TAIL_LINES)));
+    if let Ok(tail) = tail {
         eprintln!(
             "python-container-test: last {} lines of the log of container {}:\n{}",
-            tail.len(),
+            tail.lines().count(),
             handle.name(),
-            tail.join("\n")
+            tail.trim_end()
         );
     }
     let keep = std::env::var(KEEP_VAR).is_ok_and(|v| v == "1" || v == "true");

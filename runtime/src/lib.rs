@@ -26,6 +26,7 @@ mod handle;
 mod harness;
 mod ops;
 mod python;
+mod session;
 
 #[doc(hidden)]
 pub mod __private;
@@ -36,5 +37,12 @@ pub use exec::{ExecOptions, ExecOutput};
 pub use handle::PythonContainer;
 pub use harness::KEEP_VAR;
 pub use python_container_test_fixtures::{scope, ContainerSpec, Error as ContainerError, GpuMode};
+pub use python_container_test_fixtures::{GpuAttachment, CDI_ALL_GPUS};
 pub use python_container_test_fixtures::{Readiness, Service};
 pub use python_container_test_macros::python_container_test;
+pub use session::{AsyncSession, Session, SessionOutput};
+
+/// The README's Rust examples, compiled as doc tests (`no_run`: they need an engine).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

@@ -12,9 +12,6 @@ use crate::error::{Error, Result};
 use crate::exec::{self, ExecOptions, ExecOutput};
 use crate::python::{self, PythonCall};
 use futures_util::StreamExt;
-use python_container_test_fixtures::bollard::query_parameters::{
-    DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, UploadToContainerOptionsBuilder,
-};
 use python_container_test_fixtures::{self as fixtures, ContainerSpec, Fixture};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -198,25 +195,16 @@ impl Handle {
         }
     }
 
-    /// The container's output (its main process's stdout and stderr).
-    pub(crate) fn logs(&self) -> impl Future<Output = Result<String>> + Send + 'static {
+    /// The container's output (its main process's stdout and stderr): all
+    /// of it, or its last `tail` lines.
+    pub(crate) fn logs(
+        &self,
+        tail: Option<usize>,
+    ) -> impl Future<Output = Result<String>> + Send + 'static {
         let (id, name) = (self.id().to_owned(), self.name().to_owned());
         async move {
-            let docker = fixtures::docker().await?;
-            let options = LogsOptionsBuilder::default()
-                .stdout(true)
-                .stderr(true)
-                .build();
-            let mut stream = docker.logs(&id, Some(options));
-            let mut text = String::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Error::Docker {
-                    call: format!("logs of {name}"),
-                    detail: e.to_string(),
-                })?;
-                text.push_str(&chunk.to_string());
-            }
-            Ok(text)
+            let logs = fixtures::client::logs(&id, tail).await;
+            logs.map_err(|e| crate::exec::container_error(&name, e))
         }
     }
 
@@ -229,15 +217,31 @@ impl Handle {
         async move { Ok(fixtures::host_port(&id, port).await?) }
     }
 
-    /// The address at which code in the container reaches this host: the
-    /// gateway of the container's default route (the engine host's side of
-    /// its network), or the loopback with the host's network.
+    /// Where this process reaches the container's TCP `port`, published
+    /// with `Service::port` (see `fixtures::service_addr`).
+    pub(crate) fn service_addr(
+        &self,
+        port: u16,
+    ) -> impl Future<Output = Result<std::net::SocketAddr>> + Send + 'static {
+        let id = self.id().to_owned();
+        async move { Ok(fixtures::service_addr(&id, port).await?) }
+    }
+
+    /// The address at which code in the container reaches this host: this
+    /// machine's address towards a remote engine, this container's on a
+    /// network it shares with the container, else the gateway of the
+    /// container's default route (the engine host's side of its network),
+    /// or the loopback with the host's network.
     pub(crate) fn host_address(&self) -> impl Future<Output = Result<String>> + Send + 'static {
         let host_network = self.spec().options().network() == Some("host");
         let call = PythonCall::eval(DEFAULT_GATEWAY);
         let running = self.python(call, ExecOptions::default());
         let container = self.name().to_owned();
+        let id = self.id().to_owned();
         async move {
+            if let Some(ip) = fixtures::this_host_for(&id).await? {
+                return Ok(ip.to_string());
+            }
             if host_network {
                 return Ok("127.0.0.1".to_owned());
             }
@@ -262,42 +266,25 @@ impl Handle {
             .lease()
             .request("make_dirs", json!({ "path": parent }))
             .await?;
-        let docker = fixtures::docker().await?;
-        let options = UploadToContainerOptionsBuilder::default()
-            .path(&parent)
-            .build();
-        let body = fixtures::bollard::body_full(archive.into());
-        docker
-            .upload_to_container(fixture.id(), Some(options), body)
-            .await
-            .map_err(|e| Error::Docker {
-                call: format!("upload to {parent} in {}", fixture.name()),
-                detail: e.to_string(),
-            })
+        let uploaded = fixtures::client::upload(fixture.id(), &parent, archive).await;
+        uploaded.map_err(|e| crate::exec::container_error(fixture.name(), e))
     }
 
     /// The tar archive of `path`; [`Error::TooLarge`] once it grows past
     /// `limit`, or once its first header claims more than a file may hold.
     async fn download(&self, path: String, limit: Option<u64>) -> Result<Vec<u8>> {
         let (id, name) = (self.id(), self.name());
-        let docker = fixtures::docker().await?;
-        let options = DownloadFromContainerOptionsBuilder::default()
-            .path(&path)
-            .build();
-        let mut stream = docker.download_from_container(id, Some(options));
+        let gone = |e| crate::exec::container_error(name, e);
+        let mut stream = fixtures::client::download(id, &path).await.map_err(gone)?;
         let mut archive = Vec::new();
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(bytes) => archive.extend_from_slice(&bytes),
-                Err(e) if fixtures::status_of(&e) == Some(404) => {
+                Err(e) if e.status() == Some(404) => {
                     let container = name.to_owned();
                     return Err(Error::NotFound { path, container });
                 }
-                Err(e) => {
-                    let call = format!("download {path} from {name}");
-                    let detail = e.to_string();
-                    return Err(Error::Docker { call, detail });
-                }
+                Err(e) => return Err(gone(e)),
             }
             let over = |l: u64| archive.len() as u64 > l || copy::claims_too_much(&archive);
             if limit.is_some_and(over) {
@@ -359,10 +346,7 @@ const DEFAULT_GATEWAY: &str = "[__import__('socket').inet_ntoa(bytes.fromhex(f[2
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| Error::Docker {
-            call: "host file work".into(),
-            detail: format!("the blocking task failed: {e}"),
-        })
+        .map_err(|source| Error::HostWork { source })
 }
 
 /// `/a/b/c` → (`/a/b`, `c`).

@@ -274,7 +274,7 @@ fn identity_and_logs(py: &PythonContainer) {
     assert_eq!(py.image(), matrix_image());
     assert!(py.name().starts_with("pct-"));
     assert_eq!(py.id().len(), 64);
-    assert!(!py.gpu());
+    assert_eq!(py.gpu(), None);
     let logs = py.logs().unwrap();
     assert!(logs.contains("agent: ready"), "{logs}");
 }
