@@ -32,9 +32,16 @@ fn ms(times: &[Duration], q: f64) -> f64 {
 }
 
 fn main() {
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     let py = PythonContainer::start(ContainerSpec::image(IMAGE)).expect("container starts");
-    let n: usize = std::env::var("PCT_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let n: usize = std::env::var("PCT_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let pass = sample(n, || {
         py.python("pass").expect("runs").assert_success();
     });
@@ -42,10 +49,7 @@ fn main() {
         assert_eq!(py.eval::<i64>("1").expect("evals"), 1);
     });
     println!("per call, {profile} build, warm container, n = {n}:");
-    for (label, times) in [
-        ("py.python(\"pass\")", &pass),
-        ("py.eval(\"1\")", &eval),
-    ] {
+    for (label, times) in [("py.python(\"pass\")", &pass), ("py.eval(\"1\")", &eval)] {
         println!(
             "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms",
             ms(times, 0.5),
