@@ -4,31 +4,35 @@
 //! and in release: `cargo bench -p python-container-test-e2e --bench per_call`.
 //!
 //! Prints, for `py.python("pass")` and `py.eval("1")`, the median and p90,
-//! against the floor measured in the same run: a bare `ping` round trip on the
-//! same lease (the agent's answer without any Python call).
+//! against a baseline measured in the same run, interleaved with them (so
+//! the machine's load weighs on all alike): `eval("1")` in a session on the
+//! same container, a round trip on the same lease to an interpreter that is
+//! already running (no fork). `PCT_BENCH_N` calls of each (default 1000),
+//! after a tenth as many unmeasured. `PCT_BENCH_ONLY=0|1|2` makes only
+//! the first, second or third call (to count instructions with callgrind).
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::IMAGE;
 use std::time::{Duration, Instant};
 
-fn sample(n: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..n)
-        .map(|_| {
-            let started = Instant::now();
-            f();
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
+/// A call's name, the call, its times.
+type Call<'a> = (&'static str, &'a mut dyn FnMut(), Vec<Duration>);
+
+fn timed(f: &mut dyn FnMut()) -> Duration {
+    let started = Instant::now();
+    f();
+    started.elapsed()
 }
 
 fn ms(times: &[Duration], q: f64) -> f64 {
     let i = ((times.len() - 1) as f64 * q).round() as usize;
     times[i].as_secs_f64() * 1000.0
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 fn main() {
@@ -38,22 +42,56 @@ fn main() {
         "release"
     };
     let py = PythonContainer::start(ContainerSpec::image(IMAGE)).expect("container starts");
+    let session = py.session().expect("a session opens");
     let n: usize = std::env::var("PCT_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let pass = sample(n, || {
+    let mut pass = || {
         py.python("pass").expect("runs").assert_success();
-    });
-    let eval = sample(n, || {
-        assert_eq!(py.eval::<i64>("1").expect("evals"), 1);
-    });
-    println!("per call, {profile} build, warm container, n = {n}:");
-    for (label, times) in [("py.python(\"pass\")", &pass), ("py.eval(\"1\")", &eval)] {
+    };
+    let mut eval = || assert_eq!(py.eval::<i64>("1").expect("evals"), 1);
+    let mut base = || assert_eq!(session.eval::<i64>("1").expect("evals"), 1);
+    let mut calls: [Call; 3] = [
+        ("py.python(\"pass\")", &mut pass, Vec::new()),
+        ("py.eval(\"1\")", &mut eval, Vec::new()),
+        ("session.eval(\"1\")", &mut base, Vec::new()),
+    ];
+    // `PCT_BENCH_ONLY=0|1|2` runs only that call (for instruction counts
+    // under `valgrind --tool=callgrind`, by the difference of two `n`).
+    let only: Option<usize> = std::env::var("PCT_BENCH_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let before = load();
+    for i in 0..n + n / 10 {
+        for (which, (_, f, times)) in calls.iter_mut().enumerate() {
+            if only.is_some_and(|o| o != which) {
+                continue;
+            }
+            let t = timed(*f);
+            if i >= n / 10 {
+                times.push(t);
+            }
+        }
+    }
+    for (_, _, times) in calls.iter_mut() {
+        times.sort();
+    }
+    if only.is_some() {
+        return;
+    }
+    let floor = ms(&calls[2].2, 0.5);
+    println!(
+        "per call, {profile} build, warm container, n = {n}, interleaved (load average before \
+         {before}, after {}):",
+        load()
+    );
+    for (label, _, times) in &calls {
         println!(
-            "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms",
+            "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms   median / session.eval = {:.2}x",
             ms(times, 0.5),
-            ms(times, 0.9)
+            ms(times, 0.9),
+            ms(times, 0.5) / floor
         );
     }
 }

@@ -210,18 +210,22 @@ fn describe(cmd: &Command) -> String {
     s
 }
 
-/// Builds every test binary of the suites (what `cargo test` and
+/// Builds the test binaries of `ours` and `baseline` (what `cargo test` and
 /// `cargo nextest run` of both packages need), once per process. The first
 /// build compiles bollard & co. into the suites' target dir: minutes.
 pub fn build_once() {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = run(
-            cargo(["test", "--workspace", "--no-run"]),
-            Duration::from_secs(30 * 60),
-        );
-        assert!(out.status.success(), "building the suites failed: {out:?}");
-    });
+    BUILT.get_or_init(|| build(&["ours", "baseline"]));
+}
+
+/// Builds the test binaries of `packages` (`cargo test --no-run -p ...`).
+pub fn build(packages: &[&str]) {
+    let mut args = vec!["test", "--no-run"];
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    let out = run(cargo(args), Duration::from_secs(30 * 60));
+    assert!(out.status.success(), "building the suites failed: {out:?}");
 }
 
 /// The "Summary [ 2.518s ]" time that nextest prints, if any.

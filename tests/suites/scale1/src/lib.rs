@@ -1,0 +1,1 @@
+//! Nothing: see `tests/` (200 tests of one spec).
