@@ -128,3 +128,25 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
         .unwrap_or_else(|| panic!("no status in {head:?}"));
     (status, body.to_owned())
 }
+
+/// Asserts that code in `py`'s container connects to a listener of this
+/// process at `py.host_address()` (on all interfaces, any port).
+pub fn assert_container_reaches_this_process(py: &python_container_test::PythonContainer) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(b"hello from the test process").unwrap();
+        let mut rest = Vec::new();
+        let _ = conn.read_to_end(&mut rest);
+    });
+    let host = py.host_address().unwrap();
+    println!("host_address() = {host}");
+    let code = format!(
+        "__import__('socket').create_connection(({host:?}, {port}), timeout=10).recv(100).decode()"
+    );
+    let got: String = py.eval(&code).unwrap();
+    assert_eq!(got, "hello from the test process");
+    server.join().unwrap();
+}

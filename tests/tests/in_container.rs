@@ -11,9 +11,8 @@
 //! this process at this container's address on that network.
 
 use python_container_test::{ContainerSpec, PythonContainer, Service};
-use python_container_test_e2e::{http_get, IMAGE};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use python_container_test_e2e::{assert_container_reaches_this_process, http_get, IMAGE};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// Set by `tests/in_container.sh` in the container that runs this binary.
@@ -119,23 +118,8 @@ fn a_service_is_reached_at_service_addr() {
 
 #[test]
 fn the_container_reaches_this_process_at_host_address() {
-    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.write_all(b"hello from the test process").unwrap();
-        let mut rest = Vec::new();
-        let _ = conn.read_to_end(&mut rest);
-    });
     let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
-    let host = py.host_address().unwrap();
-    println!("host_address() = {host}");
-    let code = format!(
-        "__import__('socket').create_connection(({host:?}, {port}), timeout=10).recv(100).decode()"
-    );
-    let got: String = py.eval(&code).unwrap();
-    assert_eq!(got, "hello from the test process");
-    server.join().unwrap();
+    assert_container_reaches_this_process(&py);
 }
 
 /// For the script's crash check: holds a container until killed.

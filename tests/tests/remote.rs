@@ -9,10 +9,11 @@
 
 use python_container_test::{ContainerSpec, PythonContainer, Service};
 use python_container_test_e2e::{
-    containers_in_scope, docker, http_get, probe, unique_scope, wait_until_empty, IMAGE,
+    assert_container_reaches_this_process, containers_in_scope, docker, http_get, probe,
+    unique_scope, wait_until_empty, IMAGE,
 };
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -252,21 +253,6 @@ fn the_container_reaches_this_process_at_host_address() {
     if remote_engine().is_none() {
         return;
     }
-    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.write_all(b"hello from the test process").unwrap();
-        let mut rest = Vec::new();
-        let _ = conn.read_to_end(&mut rest);
-    });
     let py = PythonContainer::start(ContainerSpec::image(IMAGE)).unwrap();
-    let host = py.host_address().unwrap();
-    println!("remote engine: host_address() = {host}");
-    let code = format!(
-        "__import__('socket').create_connection(({host:?}, {port}), timeout=10).recv(100).decode()"
-    );
-    let got: String = py.eval(&code).unwrap();
-    assert_eq!(got, "hello from the test process");
-    server.join().unwrap();
+    assert_container_reaches_this_process(&py);
 }

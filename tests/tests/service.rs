@@ -4,9 +4,9 @@
 use python_container_test::{
     python_container_test, scope, ContainerError, ContainerSpec, Error, PythonContainer, Service,
 };
-use python_container_test_e2e::{container_exists, containers_with, wait_until_empty, MANAGED};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use python_container_test_e2e::{
+    container_exists, containers_with, http_get, wait_until_empty, MANAGED,
+};
 use std::time::{Duration, Instant};
 
 /// A stdlib web service: `/health`, `/ready` (503 for its first second), `/info`.
@@ -21,25 +21,9 @@ fn web_spec() -> ContainerSpec {
     )
 }
 
-/// `GET path` on the host's loopback with a hand-written HTTP/1.0 request:
-/// (status, body).
+/// `GET path` on the host's loopback: (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the service");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, body.to_owned())
+    http_get((std::net::Ipv4Addr::LOCALHOST, port).into(), path)
 }
 
 fn error_text(err: &Error) -> String {
