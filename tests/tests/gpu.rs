@@ -15,7 +15,7 @@
 //!   `nvidia-smi -L` lists a GPU and `cuInit(0) == 0` in a fast-path call.
 //!   `PCT_GPU_IMAGE` names the image (default: the project's);
 //!   `PCT_GPU_EXPECT=cdi|nvidia` the mechanism the host must use
-//!   (`tests/gpulab-probe.sh` runs it).
+//!   (`tests/gpulab.sh run probe` runs it).
 
 use python_container_test::{
     ContainerError, ContainerSpec, Error, GpuAttachment, GpuMode, PythonContainer,
