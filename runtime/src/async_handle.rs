@@ -247,7 +247,7 @@ impl AsyncPythonContainer {
     /// How the container's GPUs were attached; `None` without GPUs (see
     /// [`PythonContainer::gpu`](crate::PythonContainer::gpu)).
     pub fn gpu(&self) -> Option<GpuAttachment> {
-        self.handle.fixture().gpu()
+        self.handle.leased().gpu()
     }
 
     /// The spec the container was made from.

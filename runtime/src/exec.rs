@@ -3,8 +3,8 @@
 use crate::error::{Error, Result};
 use futures_util::{Stream, StreamExt};
 use python_container_test_fixtures::client::{self, ExecSpec};
-use python_container_test_fixtures::{Error as ContainerError, Fixture};
-use serde_json::json;
+use python_container_test_fixtures::protocol::{Killed, Op};
+use python_container_test_fixtures::{Error as ContainerError, LeasedContainer};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,10 +154,10 @@ impl ExecOutput {
     }
 }
 
-/// Runs `argv` in the fixture's container and collects its output. Runs on
+/// Runs `argv` in the test's container and collects its output. Runs on
 /// the fixtures runtime.
 pub(crate) async fn exec(
-    fixture: Arc<Fixture>,
+    leased: Arc<LeasedContainer>,
     argv: Vec<String>,
     options: ExecOptions,
     workdir: String,
@@ -179,17 +179,17 @@ pub(crate) async fn exec(
         workdir: Some(workdir),
         stdin: options.stdin.is_some(),
     };
-    let gone = |e| container_error(fixture.name(), e);
-    let exec = client::start_exec(fixture.id(), spec).await.map_err(gone)?;
+    let gone = |e| container_error(leased.name(), e);
+    let exec = client::start_exec(leased.id(), spec).await.map_err(gone)?;
     let limit = max_output()?;
     let collect = collect(exec.output, exec.input, options.stdin, limit, argv.clone());
-    let work = within_timeout(&fixture, &marker, options.timeout, &argv, collect);
+    let work = within_timeout(&leased, &marker, options.timeout, &argv, collect);
     let mut out = match work.await {
         // The agent cannot see another user's processes: kill them as root.
         Err(e @ (Error::Timeout { .. } | Error::OutputTooLarge { .. }))
             if options.user.is_some() =>
         {
-            kill_marked_as_root(fixture.clone(), marker).await;
+            kill_marked_as_root(leased.clone(), marker).await;
             return Err(e);
         }
         other => other?,
@@ -199,7 +199,7 @@ pub(crate) async fn exec(
     if let Some(detail) = not_found(&out) {
         return Err(Error::ProgramNotFound {
             program,
-            container: fixture.name().to_owned(),
+            container: leased.name().to_owned(),
             detail,
         });
     }
@@ -250,7 +250,7 @@ async fn collect(
 /// the output limit ([`Error::OutputTooLarge`]), kills the processes carrying
 /// `marker` in their environment (`PCT_EXEC_ID`).
 pub(crate) async fn within_timeout<T>(
-    fixture: &Fixture,
+    leased: &LeasedContainer,
     marker: &str,
     timeout: Option<Duration>,
     argv: &[String],
@@ -269,9 +269,11 @@ pub(crate) async fn within_timeout<T>(
             })
         });
     if let Err(Error::Timeout { .. } | Error::OutputTooLarge { .. }) = &done {
-        let killed = fixture
+        let killed = leased
             .lease()
-            .request("kill_marked", json!({ "marker": marker }))
+            .ask::<Killed>(Op::KillMarked {
+                marker: marker.to_owned(),
+            })
             .await;
         if let Err(e) = killed {
             tracing::warn!("could not kill `{}`: {e}", argv.join(" "));
@@ -310,18 +312,18 @@ for pid in os.listdir('/proc'):
 
 /// Runs [`KILL_MARKED`] for `marker`, as root; failures are only logged.
 fn kill_marked_as_root(
-    fixture: Arc<Fixture>,
+    leased: Arc<LeasedContainer>,
     marker: String,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     Box::pin(async move {
-        let python = fixture.spec().python_program().to_owned();
+        let python = leased.spec().get_python().to_owned();
         let argv = [python.as_str(), "-I", "-S", "-c", KILL_MARKED, &marker];
         let options = ExecOptions {
             user: Some("0".into()),
             ..Default::default()
         };
         let argv = argv.map(str::to_owned).to_vec();
-        if let Err(e) = exec(fixture, argv, options, "/".into()).await {
+        if let Err(e) = exec(leased, argv, options, "/".into()).await {
             tracing::warn!("could not kill the timed-out exec {marker} as root: {e}");
         }
     })

@@ -274,7 +274,7 @@ impl PythonContainer {
     /// `None` when it has none (a CPU spec, or `gpu = "auto"` on an engine
     /// that accepted no GPU mechanism).
     pub fn gpu(&self) -> Option<GpuAttachment> {
-        self.handle.fixture().gpu()
+        self.handle.leased().gpu()
     }
 
     /// The spec the container was made from.

@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::exec::{self, ExecOptions, ExecOutput};
 use crate::python::{self, PythonCall};
 use futures_util::StreamExt;
-use python_container_test_fixtures::{self as fixtures, ContainerSpec, Fixture};
-use serde_json::{json, Value};
+use python_container_test_fixtures::protocol::{Empty, Op, Workdir};
+use python_container_test_fixtures::{self as fixtures, ContainerSpec, LeasedContainer};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,20 +21,20 @@ use std::sync::Arc;
 /// What a handle holds: the container, and the test's private workdir,
 /// removed when the last handle (blocking or async) is dropped.
 struct Inner {
-    fixture: Arc<Fixture>,
+    leased: Arc<LeasedContainer>,
     workdir: String,
     image: String,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let fixture = self.fixture.clone();
+        let leased = self.leased.clone();
         let path = std::mem::take(&mut self.workdir);
         if let Ok(runtime) = fixtures::runtime() {
             runtime.spawn(async move {
-                let _ = fixture
+                let _ = leased
                     .lease()
-                    .request("remove_workdir", json!({ "path": path }))
+                    .ask::<Empty>(Op::RemoveWorkdir { path })
                     .await;
             });
         }
@@ -53,21 +53,14 @@ impl Handle {
     /// Acquires a container for `spec` and a workdir for `test_name`.
     pub(crate) async fn acquire(spec: ContainerSpec, test_name: String) -> Result<Handle> {
         let image = spec.image_name();
-        let fixture = fixtures::acquire_async(spec).await?;
-        let made = fixture
+        let leased = fixtures::acquire_async(spec).await?;
+        let made: Workdir = leased
             .lease()
-            .request("make_workdir", json!({ "name": test_name }))
+            .ask(Op::MakeWorkdir { name: test_name })
             .await?;
-        let workdir = made
-            .get("path")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| fixtures::Error::Agent {
-                detail: format!("make_workdir answered without a path: {made}"),
-            })?;
         let inner = Arc::new(Inner {
-            fixture,
-            workdir,
+            leased,
+            workdir: made.path,
             image,
         });
         let fast = python::fast_by_default();
@@ -81,7 +74,7 @@ impl Handle {
         options: ExecOptions,
     ) -> impl Future<Output = Result<ExecOutput>> + Send + 'static {
         let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
-        exec::exec(self.fixture().clone(), argv, options, workdir)
+        exec::exec(self.leased().clone(), argv, options, workdir)
     }
 
     /// A Python call: in the warm interpreter when it can, else exec.
@@ -90,15 +83,15 @@ impl Handle {
         call: PythonCall,
         options: ExecOptions,
     ) -> impl Future<Output = Result<ExecOutput>> + Send + 'static {
-        let fixture = self.fixture().clone();
-        let warm = self.fast && python::can_run_warm(&fixture, &call, &options);
-        let argv = call.argv(self.spec().python_program());
+        let leased = self.leased().clone();
+        let warm = self.fast && python::can_run_warm(&leased, &call, &options);
+        let argv = call.argv(self.spec().get_python());
         let workdir = self.resolve(options.workdir.as_deref().unwrap_or("."));
         async move {
             if warm {
-                python::run_warm(fixture, call, options, workdir).await
+                python::run_warm(leased, call, options, workdir).await
             } else {
-                exec::exec(fixture, argv, options, workdir).await
+                exec::exec(leased, argv, options, workdir).await
             }
         }
     }
@@ -233,7 +226,7 @@ impl Handle {
     /// container's default route (the engine host's side of its network),
     /// or the loopback with the host's network.
     pub(crate) fn host_address(&self) -> impl Future<Output = Result<String>> + Send + 'static {
-        let host_network = self.spec().options().network() == Some("host");
+        let host_network = self.spec().get_options().network() == Some("host");
         let call = PythonCall::eval(DEFAULT_GATEWAY);
         let running = self.python(call, ExecOptions::default());
         let container = self.name().to_owned();
@@ -255,19 +248,21 @@ impl Handle {
 
     /// Keeps the container for debugging; its new name.
     pub(crate) fn keep(&self) -> impl Future<Output = Result<String>> + Send + 'static {
-        let fixture = self.fixture().clone();
-        async move { Ok(fixture.keep().await?) }
+        let leased = self.leased().clone();
+        async move { Ok(leased.keep().await?) }
     }
 
     /// Creates `parent` (as the container's user) and unpacks `archive` in it.
     async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
-        let fixture = self.fixture();
-        fixture
+        let leased = self.leased();
+        leased
             .lease()
-            .request("make_dirs", json!({ "path": parent }))
+            .ask::<Empty>(Op::MakeDirs {
+                path: parent.clone(),
+            })
             .await?;
-        let uploaded = fixtures::client::upload(fixture.id(), &parent, archive).await;
-        uploaded.map_err(|e| crate::exec::container_error(fixture.name(), e))
+        let uploaded = fixtures::client::upload(leased.id(), &parent, archive).await;
+        uploaded.map_err(|e| crate::exec::container_error(leased.name(), e))
     }
 
     /// The tar archive of `path`; [`Error::TooLarge`] once it grows past
@@ -295,8 +290,8 @@ impl Handle {
         Ok(archive)
     }
 
-    pub(crate) fn fixture(&self) -> &Arc<Fixture> {
-        &self.inner.fixture
+    pub(crate) fn leased(&self) -> &Arc<LeasedContainer> {
+        &self.inner.leased
     }
 
     pub(crate) fn workdir(&self) -> &str {
@@ -304,11 +299,11 @@ impl Handle {
     }
 
     pub(crate) fn id(&self) -> &str {
-        self.inner.fixture.id()
+        self.inner.leased.id()
     }
 
     pub(crate) fn name(&self) -> &str {
-        self.inner.fixture.name()
+        self.inner.leased.name()
     }
 
     pub(crate) fn image(&self) -> &str {
@@ -316,7 +311,7 @@ impl Handle {
     }
 
     pub(crate) fn spec(&self) -> &ContainerSpec {
-        self.inner.fixture.spec()
+        self.inner.leased.spec()
     }
 
     /// `path` made absolute against the test's workdir.
@@ -332,7 +327,7 @@ impl Handle {
 
     /// The uid and gid files copied in belong to: the container's user.
     fn owner(&self) -> (u32, u32) {
-        self.inner.fixture.lease().owner()
+        self.inner.leased.lease().owner()
     }
 }
 

@@ -10,17 +10,14 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{Collected, ExecOptions, ExecOutput};
-use python_container_test_fixtures::{self as fixtures, Fixture, Reply};
+use python_container_test_fixtures::protocol::{self, Op, PythonMode, PYTHON_SINCE};
+use python_container_test_fixtures::{self as fixtures, LeasedContainer, Reply};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Set to `0` (or `false`, `no`, `off`) to run every Python call as a plain
 /// `docker exec` instead of in the warm interpreter.
 pub(crate) const FAST_VAR: &str = "PYTHON_CONTAINER_TEST_FAST";
-
-/// The first agent protocol with the `python` op.
-const WARM_PROTOCOL: u64 = 2;
 
 /// Evaluates `sys.argv[1]` and writes its value as JSON to the process's
 /// stdout, which is the value's own channel: the expression's writes to fd 1
@@ -148,42 +145,46 @@ fn fast_setting(value: Option<&str>) -> bool {
     )
 }
 
-/// Whether `call` with `options` can take the fast path on `fixture`.
-pub(crate) fn can_run_warm(fixture: &Fixture, call: &PythonCall, options: &ExecOptions) -> bool {
-    fixture.lease().protocol() >= WARM_PROTOCOL && call.runs_warm(options)
+/// Whether `call` with `options` can take the fast path on `leased`.
+pub(crate) fn can_run_warm(
+    leased: &LeasedContainer,
+    call: &PythonCall,
+    options: &ExecOptions,
+) -> bool {
+    leased.lease().protocol() >= PYTHON_SINCE && call.runs_warm(options)
 }
 
 /// Runs `call` in a child of the warm interpreter, in `workdir`. Runs on the
 /// fixtures runtime; gives what `docker exec` of [`PythonCall::argv`] gives.
 pub(crate) async fn run_warm(
-    fixture: Arc<Fixture>,
+    leased: Arc<LeasedContainer>,
     call: PythonCall,
     options: ExecOptions,
     workdir: String,
 ) -> Result<ExecOutput> {
-    let python = fixture.spec().python_program().to_owned();
+    let python = leased.spec().get_python().to_owned();
     let marker = fixtures::unique_id();
     let mut env: Vec<(String, String)> = options.env.clone();
     env.push(("PCT_EXEC_ID".to_owned(), marker.clone()));
     let (mode, target) = match &call.target {
-        Target::Code(code) => ("code", code),
-        Target::Module(module) => ("module", module),
-        Target::Script(path) => ("script", path),
+        Target::Code(code) => (PythonMode::Code, code),
+        Target::Module(module) => (PythonMode::Module, module),
+        Target::Script(path) => (PythonMode::Script, path),
     };
-    let request = json!({
-        "mode": mode,
-        "target": target,
-        "args": call.args,
-        "env": env,
-        "cwd": workdir,
-        "program": python,
+    let op = Op::Python(protocol::PythonCall {
+        mode,
+        target: target.clone(),
+        args: call.args.clone(),
+        env,
+        cwd: workdir,
+        program: python.clone(),
         // Bytes as the code points 0-255: JSON without an encoding step.
-        "stdin": options.stdin.as_ref().map(|b| b.iter().map(|&c| char::from(c)).collect::<String>()),
-        "preload": fixture.spec().preload_modules(),
-        "marker": marker,
+        stdin: (options.stdin.as_ref()).map(|b| b.iter().map(|&c| char::from(c)).collect()),
+        preload: leased.spec().get_preload().to_vec(),
+        marker: marker.clone(),
     });
     let limit = crate::exec::max_output()?;
-    let mut replies = fixture.lease().request_streamed("python", request)?;
+    let mut replies = leased.lease().request_streamed(op.clone())?;
     let argv = call.argv(&python);
     let shown = argv.clone();
     let collect = async move {
@@ -196,17 +197,15 @@ pub(crate) async fn run_warm(
                     }
                 }
                 Reply::Done(answer) => {
-                    out.out.exit_code = answer
-                        .get("exit_code")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(-1);
+                    let done: protocol::PythonDone = protocol::answer(&op, answer)?;
+                    out.out.exit_code = done.exit_code;
                     return Ok(out.out);
                 }
                 Reply::Failed(e) => return Err(Error::from(e)),
             }
         }
     };
-    crate::exec::within_timeout(&fixture, &marker, options.timeout, &argv, collect).await
+    crate::exec::within_timeout(&leased, &marker, options.timeout, &argv, collect).await
 }
 
 /// Turns the eval command's output into the value or a typed error.

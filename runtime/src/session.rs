@@ -15,16 +15,16 @@
 use crate::error::{Error, Result};
 use crate::exec::{self, Collected};
 use crate::ops::Handle;
+use python_container_test_fixtures::protocol::{
+    self, Empty, Op, SessionCall as Request, SessionOpen, SessionOpened, SessionOutcome,
+    SESSIONS_SINCE,
+};
 use python_container_test_fixtures::{self as fixtures, Reply};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// The first agent protocol with sessions.
-pub(crate) const SESSION_PROTOCOL: u64 = 4;
 
 /// How much of a call's code its errors show.
 const SHOWN_CHARS: usize = 120;
@@ -51,41 +51,19 @@ impl SessionOutput {
     }
 }
 
-/// One request to a session.
-enum Request {
-    Exec(String),
-    Eval(String),
-    Function { name: String, args: String },
-    Set { name: String, value: String },
-}
-
-impl Request {
-    /// The request as the session reads it (see worker.py's `Session`).
-    fn body(&self) -> Value {
-        match self {
-            Request::Exec(code) => json!({ "kind": "exec", "code": code }),
-            Request::Eval(expr) => json!({ "kind": "eval", "expr": expr }),
-            Request::Function { name, args } => {
-                json!({ "kind": "call", "name": name, "args": args })
-            }
-            Request::Set { name, value } => json!({ "kind": "set", "name": name, "value": value }),
-        }
-    }
-
-    /// The call as errors name it: its kind and code, shortened.
-    fn shown(&self) -> String {
-        let text = match self {
-            Request::Exec(code) => format!("exec {code}"),
-            Request::Eval(expr) => format!("eval {expr}"),
-            Request::Function { name, args } => format!("call {name}(*{args})"),
-            Request::Set { name, .. } => format!("set {name}"),
-        };
-        let short: String = text.chars().take(SHOWN_CHARS).collect();
-        if short.len() < text.len() {
-            format!("{short}...")
-        } else {
-            short
-        }
+/// The call as errors name it: its kind and code, shortened.
+fn shown(call: &Request) -> String {
+    let text = match call {
+        Request::Exec { code } => format!("exec {code}"),
+        Request::Eval { expr } => format!("eval {expr}"),
+        Request::Call { name, args } => format!("call {name}(*{args})"),
+        Request::Set { name, .. } => format!("set {name}"),
+    };
+    let short: String = text.chars().take(SHOWN_CHARS).collect();
+    if short.len() < text.len() {
+        format!("{short}...")
+    } else {
+        short
     }
 }
 
@@ -136,12 +114,12 @@ impl Inner {
 
     /// The request that kills the session in the agent.
     fn close_request(&self) -> impl Future<Output = Result<()>> + Send + 'static {
-        let fixture = self.handle.fixture().clone();
+        let leased = self.handle.leased().clone();
         let id = self.id;
         async move {
-            fixture
+            leased
                 .lease()
-                .request("session_close", json!({ "session": id }))
+                .ask::<Empty>(Op::SessionClose { session: id })
                 .await?;
             Ok(())
         }
@@ -173,42 +151,36 @@ impl Drop for Inner {
 /// Opens a session in `handle`'s container, in its workdir, from the warm
 /// interpreter of its spec's preloads. Runs on the fixtures runtime.
 async fn open(handle: Handle) -> Result<Arc<Inner>> {
-    let fixture = handle.fixture().clone();
-    let lease = fixture.lease();
-    supported(fixture.name(), lease.protocol())?;
-    let spec = fixture.spec();
-    let request = json!({
-        "preload": spec.preload_modules(),
-        "cwd": handle.workdir(),
-        "env": [],
-        "program": spec.python_program(),
-        "timeout": exec::default_timeout()?.as_secs_f64(),
-    });
-    let opened = lease.request("session_open", request).await?;
-    let number = |field: &str| opened.get(field).and_then(Value::as_u64);
-    let (Some(id), Some(pid)) = (number("session"), number("pid")) else {
-        return Err(Error::Container(fixtures::Error::Agent {
-            detail: format!("session_open answered without a session and pid: {opened}"),
-        }));
+    let leased = handle.leased().clone();
+    let lease = leased.lease();
+    supported(leased.name(), lease.protocol())?;
+    let spec = leased.spec();
+    let open = SessionOpen {
+        preload: spec.get_preload().to_vec(),
+        cwd: handle.workdir().to_owned(),
+        env: vec![],
+        program: spec.get_python().to_owned(),
+        timeout: exec::default_timeout()?.as_secs_f64(),
     };
+    let opened: SessionOpened = lease.ask(Op::SessionOpen(open)).await?;
     let gone = Mutex::new(None);
     Ok(Arc::new(Inner {
         handle,
-        id,
-        pid,
+        id: opened.session,
+        pid: opened.pid,
         gone,
     }))
 }
 
 /// An error unless an agent of `protocol` has sessions.
 fn supported(container: &str, protocol: u64) -> Result<()> {
-    if protocol >= SESSION_PROTOCOL {
+    if protocol >= SESSIONS_SINCE {
         return Ok(());
     }
     Err(Error::SessionUnsupported {
         container: container.to_owned(),
         protocol,
-        needed: SESSION_PROTOCOL,
+        needed: SESSIONS_SINCE,
     })
 }
 
@@ -223,20 +195,19 @@ async fn run(inner: Arc<Inner>, call: Request, timeout: Option<Duration>) -> Res
         None => exec::default_timeout()?,
     };
     let limit = exec::max_output()?;
-    let request = json!({ "session": inner.id, "call": call.body() });
-    let mut replies = inner
-        .handle
-        .fixture()
-        .lease()
-        .request_streamed("session_call", request)?;
-    let shown = [call.shown()];
+    let what = [shown(&call)];
+    let op = Op::SessionCall {
+        session: inner.id,
+        call,
+    };
+    let mut replies = inner.handle.leased().lease().request_streamed(op.clone())?;
     let collect = async {
         let mut out = Collected::new(limit);
         loop {
             match replies.next().await {
                 Reply::Output { stream, bytes } => {
                     if !out.push(stream, bytes) {
-                        return Err(out.too_large(&shown));
+                        return Err(out.too_large(&what));
                     }
                 }
                 Reply::Done(answer) => return Ok((out.out, answer)),
@@ -248,7 +219,7 @@ async fn run(inner: Arc<Inner>, call: Request, timeout: Option<Duration>) -> Res
         Err(_) => {
             let why = format!("a call ran past its timeout of {timeout:?}");
             inner.kill(&why).await;
-            let call = shown[0].clone();
+            let [call] = what;
             Err(Error::SessionTimeout { call, timeout })
         }
         Ok(Err(e @ Error::OutputTooLarge { .. })) => {
@@ -258,47 +229,42 @@ async fn run(inner: Arc<Inner>, call: Request, timeout: Option<Duration>) -> Res
             Err(e)
         }
         Ok(Err(e)) => Err(e),
-        Ok(Ok((out, answer))) => outcome(&inner, &call, out, &answer),
+        Ok(Ok((out, answer))) => {
+            let [what] = what;
+            outcome(&inner, what, out, protocol::answer(&op, answer)?)
+        }
     }
 }
 
-/// The agent's answer to a call as its result.
+/// The agent's answer to the call `what` as its result.
 fn outcome(
     inner: &Inner,
-    call: &Request,
+    what: String,
     out: crate::ExecOutput,
-    answer: &Value,
+    answer: SessionOutcome,
 ) -> Result<Answer> {
-    let field = |name: &str| answer.get(name).and_then(Value::as_str).unwrap_or_default();
     let output = SessionOutput {
         stdout: out.stdout,
         stderr: out.stderr,
     };
-    match field("outcome") {
-        "done" => Ok(Answer {
+    match answer {
+        SessionOutcome::Done => Ok(Answer {
             output,
             value: None,
         }),
-        "value" => Ok(Answer {
+        SessionOutcome::Value { value } => Ok(Answer {
             output,
-            value: Some(field("value").to_owned()),
+            value: Some(value),
         }),
-        "raised" => Err(Error::Python {
-            expr: call.shown(),
-            traceback: with_output(field("traceback"), &output),
+        SessionOutcome::Raised { traceback } => Err(Error::Python {
+            expr: what,
+            traceback: with_output(&traceback, &output),
         }),
-        "not_json" => Err(Error::NotJson {
-            expr: call.shown(),
-            detail: field("detail").to_owned(),
-        }),
-        "gone" => {
-            let detail = field("detail").to_owned();
+        SessionOutcome::NotJson { detail } => Err(Error::NotJson { expr: what, detail }),
+        SessionOutcome::Gone { detail } => {
             inner.mark_gone(&detail);
             Err(inner.gone_error(detail))
         }
-        other => Err(Error::Container(fixtures::Error::Agent {
-            detail: format!("session_call answered with outcome {other:?}: {answer}"),
-        })),
     }
 }
 
@@ -348,7 +314,7 @@ impl Core {
     fn call_request(&self, name: &str, args: &impl Serialize) -> Result<Request> {
         let args = encode(format!("the arguments of `{name}`"), args)?;
         let name = name.to_owned();
-        Ok(Request::Function { name, args })
+        Ok(Request::Call { name, args })
     }
 
     fn set_request(&self, name: &str, value: &impl Serialize) -> Result<Request> {
@@ -421,15 +387,19 @@ impl Session {
     /// Runs Python statements in the session; what they wrote to stdout
     /// and stderr.
     pub fn exec(&self, code: &str) -> Result<SessionOutput> {
-        let answer = fixtures::block_on(self.core.run(Request::Exec(code.to_owned())))?;
+        let answer = fixtures::block_on(self.core.run(Request::Exec {
+            code: code.to_owned(),
+        }))?;
         Ok(answer.output)
     }
 
     /// Evaluates an expression in the session; its value, through JSON.
     /// What it prints is not part of the value.
     pub fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
-        let call = Request::Eval(expr.to_owned());
-        let shown = call.shown();
+        let call = Request::Eval {
+            expr: expr.to_owned(),
+        };
+        let shown = shown(&call);
         decode(&shown, fixtures::block_on(self.core.run(call))?)
     }
 
@@ -439,7 +409,7 @@ impl Session {
     /// argument), a map or struct keyword arguments, `()` none.
     pub fn call<T: DeserializeOwned>(&self, name: &str, args: impl Serialize) -> Result<T> {
         let call = self.core.call_request(name, &args)?;
-        let shown = call.shown();
+        let shown = shown(&call);
         decode(&shown, fixtures::block_on(self.core.run(call))?)
     }
 
@@ -506,21 +476,26 @@ impl AsyncSession {
 
     /// Runs Python statements in the session (see [`Session::exec`]).
     pub async fn exec(&self, code: &str) -> Result<SessionOutput> {
-        let answer = fixtures::spawn(self.core.run(Request::Exec(code.to_owned()))).await?;
+        let answer = fixtures::spawn(self.core.run(Request::Exec {
+            code: code.to_owned(),
+        }))
+        .await?;
         Ok(answer.output)
     }
 
     /// Evaluates an expression in the session (see [`Session::eval`]).
     pub async fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
-        let call = Request::Eval(expr.to_owned());
-        let shown = call.shown();
+        let call = Request::Eval {
+            expr: expr.to_owned(),
+        };
+        let shown = shown(&call);
         decode(&shown, fixtures::spawn(self.core.run(call)).await?)
     }
 
     /// Calls a function of the session (see [`Session::call`]).
     pub async fn call<T: DeserializeOwned>(&self, name: &str, args: impl Serialize) -> Result<T> {
         let call = self.core.call_request(name, &args)?;
-        let shown = call.shown();
+        let shown = shown(&call);
         decode(&shown, fixtures::spawn(self.core.run(call)).await?)
     }
 
@@ -566,21 +541,24 @@ mod tests {
 
     #[test]
     fn calls_are_shown_shortened() {
-        assert_eq!(Request::Exec("x = 1".into()).shown(), "exec x = 1");
-        let long = Request::Eval("1 + ".repeat(100));
-        let shown = long.shown();
-        assert!(shown.ends_with("...") && shown.chars().count() == SHOWN_CHARS + 3);
-        let call = Request::Function {
+        let exec = Request::Exec {
+            code: "x = 1".into(),
+        };
+        assert_eq!(shown(&exec), "exec x = 1");
+        let long = shown(&Request::Eval {
+            expr: "1 + ".repeat(100),
+        });
+        assert!(long.ends_with("...") && long.chars().count() == SHOWN_CHARS + 3);
+        let call = Request::Call {
             name: "f".into(),
             args: "[1]".into(),
         };
-        assert_eq!(call.shown(), "call f(*[1])");
-        assert_eq!(call.body()["kind"], "call");
+        assert_eq!(shown(&call), "call f(*[1])");
     }
 
     #[test]
     fn an_older_agent_is_a_clear_error() {
-        assert!(supported("c", SESSION_PROTOCOL).is_ok());
+        assert!(supported("c", SESSIONS_SINCE).is_ok());
         let err = supported("pct-x", 3).unwrap_err();
         assert!(matches!(err, Error::SessionUnsupported { protocol: 3, .. }));
         let text = err.to_string();

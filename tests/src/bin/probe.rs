@@ -27,39 +27,53 @@ for pid in os.listdir("/proc"):
 print(n)
 "#;
 
-fn main() {
-    let mut spec = ContainerSpec::image(python_container_test_e2e::IMAGE);
-    let mut hold = 0.0_f64;
-    let mut end = "exit".to_owned();
+/// What the command line asks for.
+struct Args {
+    spec: ContainerSpec,
+    hold: f64,
+    end: String,
+}
+
+fn parse_args() -> Args {
+    let mut parsed = Args {
+        spec: ContainerSpec::image(python_container_test_e2e::IMAGE),
+        hold: 0.0,
+        end: "exit".to_owned(),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_default();
         match arg.as_str() {
-            "--image" => spec = ContainerSpec::image(value),
-            "--dockerfile" => spec = ContainerSpec::dockerfile(value),
+            "--image" => parsed.spec = ContainerSpec::image(value),
+            "--dockerfile" => parsed.spec = ContainerSpec::dockerfile(value),
             "--env" => {
                 let (key, value) = value.split_once('=').unwrap_or((&value, ""));
-                spec = spec.env(key, value);
+                parsed.spec = parsed.spec.env(key, value);
             }
-            "--hold" => hold = value.parse().unwrap_or(0.0),
-            "--end" => end = value,
+            "--hold" => parsed.hold = value.parse().unwrap_or(0.0),
+            "--end" => parsed.end = value,
             other => {
                 eprintln!("probe: unknown argument {other}");
                 std::process::exit(64);
             }
         }
     }
-    if end == "fail-test" {
-        // A test body that fails, run by the harness the macro uses.
-        python_container_test::__private::run_test(spec, "probe::failing_test", |py| {
-            assert_eq!(
-                py.eval::<i64>("6 * 7").ok(),
-                Some(41),
-                "the test's own assertion"
-            );
-        });
-        return;
-    }
+    parsed
+}
+
+/// A test body that fails, run by the harness the macro uses.
+fn failing_test(spec: ContainerSpec) {
+    python_container_test::__private::run_test(spec, "probe::failing_test", |py| {
+        assert_eq!(
+            py.eval::<i64>("6 * 7").ok(),
+            Some(41),
+            "the test's own assertion"
+        );
+    });
+}
+
+/// Acquires the container and reports it; exits 2 on failure.
+fn acquire(spec: ContainerSpec) -> PythonContainer {
     let py = match PythonContainer::start(spec) {
         Ok(py) => py,
         Err(e) => {
@@ -80,6 +94,15 @@ fn main() {
         }
     }
     let _ = std::io::stdout().flush();
+    py
+}
+
+fn main() {
+    let Args { spec, hold, end } = parse_args();
+    if end == "fail-test" {
+        return failing_test(spec);
+    }
+    let py = acquire(spec);
     std::thread::sleep(Duration::from_secs_f64(hold));
     match end.as_str() {
         "panic" => panic!("probe panics while holding the handle"),
@@ -87,8 +110,6 @@ fn main() {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(3600));
         },
-        _ => {
-            drop(py);
-        }
+        _ => drop(py),
     }
 }
