@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{Collected, ExecOptions, ExecOutput};
-use python_container_test_fixtures::protocol::{self, Op, PythonMode, PYTHON_SINCE};
+use python_container_test_fixtures::protocol::{self, Op, PythonMode, EVAL_SINCE, PYTHON_SINCE};
 use python_container_test_fixtures::{self as fixtures, LeasedContainer, Reply};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ pub(crate) const FAST_VAR: &str = "PYTHON_CONTAINER_TEST_FAST";
 /// (`print`, `os.write(1, ..)`, closing `sys.stdout`) go to stderr, so stdout
 /// holds only the value, on every image and on both paths.
 /// Exit 1: the expression raised (traceback on stderr); exit 3: the value is
-/// not JSON-serialisable.
+/// not JSON-serialisable. `fixtures/agent/worker.py` holds the same text (and
+/// runs its compiled copy when a call sends this).
 const EVAL_WRAPPER: &str = r#"import os, sys
 from _json import encode_basestring_ascii as _quote
 _value_fd = os.dup(1)
@@ -82,6 +83,8 @@ pub(crate) enum Target {
     Module(String),
     /// `python script` (a path in the container).
     Script(String),
+    /// `python -c EVAL_WRAPPER expr`: an expression whose value `eval` returns.
+    Eval(String),
 }
 
 /// One Python call: what to run and its arguments (`sys.argv[1:]`).
@@ -103,7 +106,7 @@ impl PythonCall {
 
     /// The call that evaluates `expr` (see [`decode_eval`]).
     pub(crate) fn eval(expr: &str) -> Self {
-        Self::new(Target::Code(EVAL_WRAPPER.to_owned()), [expr])
+        Self::new(Target::Eval(expr.to_owned()), [""; 0])
     }
 
     /// The command line of the same call as a fresh interpreter.
@@ -113,9 +116,29 @@ impl PythonCall {
             Target::Code(code) => argv.extend(["-c".to_owned(), code.clone()]),
             Target::Module(module) => argv.extend(["-m".to_owned(), module.clone()]),
             Target::Script(path) => argv.push(path.clone()),
+            Target::Eval(expr) => {
+                argv.extend(["-c".to_owned(), EVAL_WRAPPER.to_owned(), expr.clone()])
+            }
         }
         argv.extend(self.args.iter().cloned());
         argv
+    }
+
+    /// What the `python` op carries to an agent of `protocol`: the mode, the
+    /// target and `sys.argv[1:]`. An eval goes as the expression alone from
+    /// [`EVAL_SINCE`] on, else as [`EVAL_WRAPPER`] with the expression first.
+    fn wire(&self, protocol: u64) -> (PythonMode, String, Vec<String>) {
+        let args = self.args.clone();
+        match &self.target {
+            Target::Code(code) => (PythonMode::Code, code.clone(), args),
+            Target::Module(module) => (PythonMode::Module, module.clone(), args),
+            Target::Script(path) => (PythonMode::Script, path.clone(), args),
+            Target::Eval(expr) if protocol >= EVAL_SINCE => (PythonMode::Eval, expr.clone(), args),
+            Target::Eval(expr) => {
+                let args = std::iter::once(expr.clone()).chain(args).collect();
+                (PythonMode::Code, EVAL_WRAPPER.to_owned(), args)
+            }
+        }
     }
 
     /// Whether the warm interpreter gives the same result as a fresh one.
@@ -123,7 +146,8 @@ impl PythonCall {
     /// variables (they configure interpreter start-up, which is over), nor
     /// with a NUL byte (no command line can hold one).
     fn runs_warm(&self, options: &ExecOptions) -> bool {
-        let (Target::Code(s) | Target::Module(s) | Target::Script(s)) = &self.target;
+        let (Target::Code(s) | Target::Module(s) | Target::Script(s) | Target::Eval(s)) =
+            &self.target;
         let texts = std::iter::once(s)
             .chain(&self.args)
             .chain(options.env.iter().flat_map(|(k, v)| [k, v]));
@@ -166,15 +190,11 @@ pub(crate) async fn run_warm(
     let marker = fixtures::unique_id();
     let mut env: Vec<(String, String)> = options.env.clone();
     env.push(("PCT_EXEC_ID".to_owned(), marker.clone()));
-    let (mode, target) = match &call.target {
-        Target::Code(code) => (PythonMode::Code, code),
-        Target::Module(module) => (PythonMode::Module, module),
-        Target::Script(path) => (PythonMode::Script, path),
-    };
+    let (mode, target, args) = call.wire(leased.lease().protocol());
     let op = Op::Python(protocol::PythonCall {
         mode,
-        target: target.clone(),
-        args: call.args.clone(),
+        target,
+        args,
         env,
         cwd: workdir,
         program: python.clone(),
@@ -276,6 +296,19 @@ mod tests {
         assert_eq!(call(Target::Script("s.py".into()), &[]), ["py", "s.py"]);
         assert_eq!(call(Target::Code("pass".into()), &[]), ["py", "-c", "pass"]);
         assert_eq!(PythonCall::eval("1").argv("py")[3], "1");
+    }
+
+    #[test]
+    fn eval_goes_as_the_expression_to_a_new_agent_and_in_the_wrapper_to_an_old_one() {
+        let eval = PythonCall::eval("1 + 1");
+        let (mode, target, args) = eval.wire(EVAL_SINCE);
+        assert_eq!(mode, PythonMode::Eval);
+        assert_eq!((target.as_str(), args.len()), ("1 + 1", 0));
+        let (mode, target, args) = eval.wire(EVAL_SINCE - 1);
+        assert_eq!((mode, target.as_str()), (PythonMode::Code, EVAL_WRAPPER));
+        assert_eq!(args, ["1 + 1"]);
+        let code = PythonCall::new(Target::Code("pass".into()), ["a"]);
+        assert_eq!(code.wire(EVAL_SINCE).0, PythonMode::Code);
     }
 
     #[test]
