@@ -729,10 +729,10 @@ fn first_acquire(rounds: usize) {
             "PythonContainer::start: acquire + the test's workdir",
         ),
         ("pct.acquire", "the fixture's acquire"),
-        ("pct.engine", "  engine client (connect, ping)"),
+        ("pct.engine", "  engine client (discovery and its ping)"),
         (
             "pct.sweep",
-            "  sweep of stale containers (once per process)",
+            "  sweep of stale containers (once per process, beside the attach)",
         ),
         ("pct.image", "  image id (inspect)"),
         (
