@@ -125,12 +125,12 @@ pub(crate) fn test_fn(args: &Args, test: &TestFn, instance: Instance) -> TokenSt
     let from_handle = quote_spanned! {test.handle.ty.span()=>
         #private::FromHandle::from_handle(#handle_var, &#async_var)
     };
-    let block_on = match args.flavor.as_ref().map(|f| f.value) {
-        Some(Flavor::MultiThread) => quote!(block_on_multi_thread),
-        Some(Flavor::CurrentThread) | None => quote!(block_on),
+    let run_async = match args.flavor.as_ref().map(|f| f.value) {
+        Some(Flavor::MultiThread) => quote!(run_async_multi_thread),
+        Some(Flavor::CurrentThread) | None => quote!(run_async),
     };
     let call = match test.sig.asyncness {
-        Some(_) => quote!(#private::#block_on(#callee(#from_handle))),
+        Some(_) => quote!(#private::#run_async(#callee(#from_handle))),
         None => quote!(#callee(#from_handle)),
     };
     // The whole call spanned at the return type, so that a type that is not a
@@ -264,7 +264,7 @@ mod tests {
                     ::core::concat!(::core::module_path!(), "::", ::core::stringify!(t)),
                     |__pct_handle| {
                         let __pct_async = __pct_handle.to_async();
-                        ::python_container_test::__private::block_on(
+                        ::python_container_test::__private::run_async(
                             __pct_inner(::python_container_test::__private::FromHandle::from_handle(__pct_handle, &__pct_async))
                         )
                     },

@@ -65,13 +65,13 @@ impl<T, E> TestOutcome for Result<T, E> {
 
 /// Drives an `async` test body to completion on a fresh current-thread
 /// runtime (as `#[tokio::test]` does by default).
-pub fn block_on<F: Future>(future: F) -> F::Output {
+pub fn run_async<F: Future>(future: F) -> F::Output {
     run_on(tokio::runtime::Builder::new_current_thread(), future)
 }
 
 /// Drives an `async` test body on a fresh multi-thread runtime
 /// (`flavor = "multi_thread"`).
-pub fn block_on_multi_thread<F: Future>(future: F) -> F::Output {
+pub fn run_async_multi_thread<F: Future>(future: F) -> F::Output {
     run_on(tokio::runtime::Builder::new_multi_thread(), future)
 }
 
