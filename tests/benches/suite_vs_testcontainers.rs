@@ -32,7 +32,10 @@
 //! 3. **Scaling**: 200 tests of one spec and 200 tests over 4 specs (one fast
 //!    call each) against 200 empty tests, under both runners,
 //!    `PCT_BENCH_SCALE_ROUNDS` rounds (default 1; 0 skips): the cost per test
-//!    above the floor.
+//!    above the floor, in wall time and in CPU time (that of the command's
+//!    processes, the test processes among them, and that of all CPUs, which
+//!    includes the engine and the containers, and any other load: on a
+//!    machine that runs nothing else, the most telling figure).
 //!
 //! `PCT_BENCH_PARTS=suites,first,scale` picks parts (default all);
 //! `PCT_BENCH_RUNNERS=nextest,test` picks runners (default both).
@@ -801,6 +804,7 @@ fn scale(runners: &[Runner], rounds: usize) {
             uptime()
         );
         let mut walls: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+        let mut cpus: BTreeMap<String, Cpu> = BTreeMap::new();
         let mut leaked: BTreeMap<String, usize> = BTreeMap::new();
         // Warm-up of cargo's freshness check (not counted).
         run_suite(runner, "empty200", 200, &[]);
@@ -843,6 +847,7 @@ fn scale(runners: &[Runner], rounds: usize) {
                     };
                     show(runner, round, &label, out, leaks, "");
                     walls.entry(label.clone()).or_default().push(out.wall);
+                    cpus.entry(label.clone()).or_default().add(out);
                     *leaked.entry(label).or_default() += leaks;
                 }
             }
@@ -868,8 +873,41 @@ fn scale(runners: &[Runner], rounds: usize) {
                     m - floor,
                     leaked[&label]
                 );
+                let (tests, all) = cpus[&label].above(&cpus["empty200"], 200);
+                println!(
+                    "    CPU per test above the floor: {tests:.2} ms in the test processes \
+                     (and cargo, the runner), {all:.2} ms on all CPUs (the engine and the \
+                     containers too; whatever else runs here as well)"
+                );
             }
         }
+    }
+}
+
+/// The CPU time of a suite's runs (see [`Finished::cpu`] and
+/// [`Finished::busy`]).
+#[derive(Default)]
+struct Cpu {
+    runs: Vec<Duration>,
+    busy: Vec<Duration>,
+}
+
+impl Cpu {
+    fn add(&mut self, out: &Finished) {
+        self.runs.push(out.cpu);
+        self.busy.push(out.busy);
+    }
+
+    /// Medians per test above `floor`'s, in ms: the command's processes,
+    /// and all CPUs.
+    fn above(&self, floor: &Cpu, tests: usize) -> (f64, f64) {
+        let per_test = |mine: &[Duration], floor: &[Duration]| {
+            (median_secs(mine) - median_secs(floor)) / tests as f64 * 1000.0
+        };
+        (
+            per_test(&self.runs, &floor.runs),
+            per_test(&self.busy, &floor.busy),
+        )
     }
 }
 

@@ -79,6 +79,9 @@ pub struct Running {
     stdout: Option<JoinHandle<String>>,
     stderr: Option<JoinHandle<String>>,
     pub started: Instant,
+    /// [`children_cpu`] and [`cpus_busy`] at the spawn.
+    cpu_before: Duration,
+    busy_before: Duration,
 }
 
 /// How a command ended.
@@ -89,6 +92,46 @@ pub struct Finished {
     pub stderr: String,
     /// From spawn to exit.
     pub wall: Duration,
+    /// CPU time of the command's processes (cargo, the runner, the test
+    /// processes: each waited for by its parent), user and system.
+    pub cpu: Duration,
+    /// Busy time of all CPUs meanwhile: everything, the engine, the
+    /// containers and whatever else runs on the machine included.
+    pub busy: Duration,
+}
+
+/// The length of a clock tick of `/proc`'s times, in ms (`USER_HZ` is 100).
+const TICK_MS: u64 = 10;
+
+/// The CPU time of this process's children that have been waited for, and
+/// of theirs (`cutime` + `cstime` of `/proc/self/stat`); zero where it
+/// cannot be read.
+pub fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (in parentheses): cutime is the 14th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(13)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks.saturating_mul(TICK_MS))
+}
+
+/// The busy time of all CPUs since boot (user, nice, system, irq, softirq
+/// of `/proc/stat`); zero where it cannot be read.
+pub fn cpus_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or("");
+    let field = |i: usize| {
+        line.split_whitespace()
+            .nth(i)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ticks: u64 = [1, 2, 3, 6, 7].into_iter().map(field).sum();
+    Duration::from_millis(ticks.saturating_mul(TICK_MS))
 }
 
 impl std::fmt::Debug for Finished {
@@ -115,6 +158,7 @@ impl Running {
     /// Spawns `cmd` (built by [`cargo`]: its own process group).
     pub fn spawn(mut cmd: Command) -> Running {
         let what = describe(&cmd);
+        let (cpu_before, busy_before) = (children_cpu(), cpus_busy());
         let started = Instant::now();
         let mut child = cmd
             .stdin(Stdio::null())
@@ -130,6 +174,8 @@ impl Running {
             stdout,
             stderr,
             started,
+            cpu_before,
+            busy_before,
         }
     }
 
@@ -176,6 +222,8 @@ impl Running {
             stdout: join(self.stdout.take()),
             stderr: join(self.stderr.take()),
             wall,
+            cpu: children_cpu().saturating_sub(self.cpu_before),
+            busy: cpus_busy().saturating_sub(self.busy_before),
         }
     }
 
