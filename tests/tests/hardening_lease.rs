@@ -473,3 +473,95 @@ fn a_bad_call_timeout_is_a_clear_error() {
         "{text}"
     );
 }
+
+/// Whether `dockerd` runs in this process's network namespace (the engine's
+/// host, not a container nor another engine).
+fn dockerd_here() -> bool {
+    let Ok(pid) = Command::new("pidof").arg("dockerd").output() else {
+        return false;
+    };
+    let pids = String::from_utf8_lossy(&pid.stdout).into_owned();
+    let netns = |dir: &str| std::fs::read_link(format!("{dir}/ns/net")).ok();
+    let ours = netns("/proc/self");
+    pids.split_whitespace()
+        .any(|pid| ours.is_some() && netns(&format!("/proc/{pid}")) == ours)
+}
+
+/// The peers (address, port) of the established IPv4 TCP connections that
+/// the process `pid` (`self` for this one) holds.
+fn tcp_peers(pid: &str) -> Vec<(std::net::Ipv4Addr, u16)> {
+    let sockets: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|link| {
+            let link = link.to_string_lossy().into_owned();
+            Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap();
+    let mut peers = Vec::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // remote address, state (01: established), inode
+        let (remote, state, inode) = (fields[2], fields[3], fields[9]);
+        if state != "01" || !sockets.contains(inode) {
+            continue;
+        }
+        let (ip, port) = remote.split_once(':').unwrap();
+        let ip = u32::from_str_radix(ip, 16).unwrap().to_ne_bytes();
+        peers.push((ip.into(), u16::from_str_radix(port, 16).unwrap()));
+    }
+    peers
+}
+
+/// On the engine's host (`dockerd` in this network namespace), a TCP lease
+/// goes straight to the container's address on the default bridge, not
+/// through the engine's port proxy on the published port: the lease a
+/// process makes after creating the container, and the one another process
+/// makes from the scope's listing of a running container.
+#[test]
+fn on_the_engine_s_host_a_tcp_lease_skips_the_port_proxy() {
+    if !dockerd_here() || std::env::var_os("PYTHON_CONTAINER_TEST_LEASE").is_some() {
+        eprintln!("skipped: no dockerd in this network namespace, or the lease mode is set");
+        return;
+    }
+    let (spec, env) = own_spec("direct");
+    let py = PythonContainer::start(spec).unwrap();
+    let ip = docker(&[
+        "inspect",
+        "--format",
+        "{{.NetworkSettings.Networks.bridge.IPAddress}}",
+        py.id(),
+    ]);
+    let straight = (ip.parse().unwrap(), LEASE_PORT);
+    let proxied = (std::net::Ipv4Addr::LOCALHOST, lease_port(&py).0);
+    let peers = tcp_peers("self");
+    assert!(
+        peers.contains(&straight) && !peers.contains(&proxied),
+        "{peers:?}"
+    );
+    let mut other = Command::new(PROBE)
+        .args(["--env", &env, "--hold", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(other.stdout.take().unwrap()).lines();
+    let said: Vec<String> = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .take_while(|line| line != "ready")
+        .collect();
+    let peers = tcp_peers(&other.id().to_string());
+    let _ = other.kill();
+    let _ = other.wait();
+    assert!(
+        said.iter().any(|l| l == &format!("id={}", py.id())),
+        "{said:?}"
+    );
+    assert!(
+        peers.contains(&straight) && !peers.contains(&proxied),
+        "{peers:?}"
+    );
+    assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
+}
