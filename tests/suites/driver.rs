@@ -40,6 +40,7 @@ pub fn suites_target() -> PathBuf {
 const KEEP: &[&str] = &[
     "CARGO_HOME",
     "CARGO_BUILD_JOBS",
+    "CARGO_INCREMENTAL",
     "CARGO_NET_OFFLINE",
     "CARGO_TERM_COLOR",
 ];
