@@ -41,7 +41,8 @@ fn host_override() -> Option<String> {
 }
 
 /// How many processes in the container run the exec lease's relay.
-const COUNT_RELAYS: &str = "sum(b'relay.py' in open(f'/proc/{p}/cmdline', 'rb').read() \
+const COUNT_RELAYS: &str =
+    "sum(b'python-container-test relay:' in open(f'/proc/{p}/cmdline', 'rb').read() \
     for p in __import__('os').listdir('/proc') if p.isdigit())";
 
 #[test]

@@ -110,7 +110,7 @@ fn network_none_has_only_loopback() {
     assert_eq!(inspect(&py, "{{json .NetworkSettings.Ports}}"), "{}");
     let relays: usize = py
         .eval(
-            "sum(b'relay.py' in open('/proc/%s/cmdline' % p, 'rb').read() \
+            "sum(b'python-container-test relay:' in open('/proc/%s/cmdline' % p, 'rb').read() \
              for p in __import__('os').listdir('/proc') if p.isdigit() and p != str(__import__('os').getpid()))",
         )
         .unwrap();

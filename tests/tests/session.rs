@@ -351,7 +351,7 @@ fn own_spec(value: &str) -> ContainerSpec {
 
 /// Prints how many processes in the container run the exec lease's relay.
 const COUNT_RELAYS: &str = "import os\nn = 0\nfor p in os.listdir('/proc'):\n    \
-    try:\n        n += b'relay.py' in open('/proc/%s/cmdline' % p, 'rb').read()\n    \
+    try:\n        n += b'python-container-test relay:' in open('/proc/%s/cmdline' % p, 'rb').read()\n    \
     except OSError:\n        pass\nprint(n)";
 
 /// The child: opens a session in the container of [`CHILD_VAR`]'s spec,
