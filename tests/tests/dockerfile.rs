@@ -136,3 +136,35 @@ fn processes_asking_at_once_build_once() {
     assert_eq!(built.lines().count(), 1, "one image: {built}");
     docker(&["rmi", "-f", built.trim()]);
 }
+
+/// An image whose working folder holds modules named like the standard
+/// library's (an app's own `json.py`): the agent, PID 1 started with
+/// `python -c` in that folder, still imports the standard library's.
+#[test]
+fn modules_in_the_image_s_workdir_do_not_shadow_the_agent_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let dockerfile = "FROM python-container-test/python:3.11\nCOPY *.py /work/\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    let modules = [
+        "json",
+        "socket",
+        "selectors",
+        "subprocess",
+        "threading",
+        "signal",
+    ];
+    for module in modules {
+        let code = format!("raise SystemExit('{module}.py of the image was imported')\n");
+        std::fs::write(dir.path().join(format!("{module}.py")), code).unwrap();
+    }
+    let spec = ContainerSpec::dockerfile(dir.path().join("Dockerfile")).shared(false);
+    let py = PythonContainer::start(spec).unwrap();
+    assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
+    // They are there: the image's own code in /work would import them.
+    let out = py.exec(["ls", "/work"]).unwrap();
+    out.assert_success();
+    assert!(out.stdout_str().contains("json.py"), "{out:?}");
+    let image = image_of(&py);
+    drop(py);
+    docker(&["rmi", "-f", &image]);
+}
