@@ -131,3 +131,40 @@ fn unreachable_docker_fails_within_seconds() {
     assert!(stdout.contains(&socket.display().to_string()), "{stdout}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
+
+/// A PID 1 that stops at once (here the spec's `python` is `false`): a
+/// clear error after a few tries, within seconds, and no container left
+/// (each one auto-removed), not two minutes of containers made anew.
+#[test]
+fn a_python_that_stops_at_once_is_a_clear_error_within_seconds() {
+    let image = python_container_test_e2e::IMAGE;
+    let spec = ContainerSpec::image(image).python("false").shared(false);
+    let started = Instant::now();
+    let err = PythonContainer::start(spec).unwrap_err();
+    let took = started.elapsed();
+    let text = err.to_string();
+    assert!(
+        text.contains("stopped right after they started") && text.contains(image),
+        "{text}"
+    );
+    assert!(text.contains("--entrypoint false"), "{text}");
+    assert!(took < Duration::from_secs(30), "took {took:?}: {text}");
+    let ours = || {
+        let commands = docker(&[
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--filter",
+            &format!("label=python-container-test.image={image}"),
+            "--format",
+            "{{.Command}}",
+        ]);
+        commands
+            .lines()
+            .filter(|c| c.contains("false -u -S -c"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let left = python_container_test_e2e::wait_until_empty(Duration::from_secs(10), ours);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
