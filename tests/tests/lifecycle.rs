@@ -138,6 +138,48 @@ fn an_aborted_process_releases_the_container() {
     assert_gone_after_last_holder(&scope);
 }
 
+#[test]
+fn the_workdir_of_a_process_that_ends_without_dropping_its_handle_is_removed() {
+    // Under nextest a test process exits right after its test: the
+    // handle's removal of its workdir may never be sent. The lease's end
+    // removes it, while the container lives on for others.
+    let scope = unique_scope("workdir-of-an-ended-process");
+    let (mut holder, id) = holder(&scope, &["--end", "hang"]);
+    let mut ended = probe(PROBE, &scope, LINGER)
+        .args(["--hold", "600", "--end", "hang"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(ended.stdout.take().unwrap()).lines();
+    let printed: Vec<String> = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .take_while(|l| l != "ready")
+        .collect();
+    let workdir = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("workdir="))
+        .unwrap_or_else(|| panic!("the probe printed its workdir: {printed:?}"));
+    let exists = || {
+        let test = format!("test -e '{workdir}' && echo yes");
+        docker(&["exec", &id, "sh", "-c", &test]) == "yes"
+    };
+    assert!(exists(), "{workdir} is there while its process lives");
+    signal(&ended, "KILL");
+    ended.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !exists(),
+        "{workdir} is still there 10 s after its process was killed"
+    );
+    signal(&holder, "KILL");
+    holder.wait().unwrap();
+    assert_gone_after_last_holder(&scope);
+}
+
 fn sigkill_releases_the_container(mode: Mode) {
     let scope = unique_scope(&format!("sigkill-{mode:?}"));
     let (mut child, _) = holder_in(mode, &scope, &["--end", "hang"]);

@@ -3,7 +3,7 @@
 //! `probe [--image IMAGE | --dockerfile PATH] [--env KEY=VALUE]... [--hold SECS] [--end exit|panic|abort|hang|fail-test]`
 //!
 //! Acquires a container of IMAGE (default: the project image), prints
-//! `id=<container id>`, `relays=<n>` (exec leases' relay processes in the
+//! `id=<container id>`, `workdir=<its test workdir>`, `relays=<n>` (exec leases' relay processes in the
 //! container: 0 when every lease is TCP) and `ready`, runs one Python call,
 //! holds the handle for
 //! SECS, then ends the way `--end` says (`hang` waits to be killed;
@@ -82,6 +82,7 @@ fn acquire(spec: ContainerSpec) -> PythonContainer {
         }
     };
     println!("id={}", py.id());
+    println!("workdir={}", py.workdir());
     match py.python(COUNT_RELAYS) {
         Ok(out) => println!("relays={}", out.stdout_str().trim()),
         Err(e) => println!("error=counting relays: {e}"),
