@@ -53,14 +53,20 @@ impl Handle {
     /// Acquires a container for `spec` and a workdir for `test_name`.
     pub(crate) async fn acquire(spec: ContainerSpec, test_name: String) -> Result<Handle> {
         let image = spec.image_name();
-        let leased = fixtures::acquire_async(spec).await?;
-        let made: Workdir = leased
-            .lease()
-            .ask(Op::MakeWorkdir { name: test_name })
-            .await?;
+        let leased = fixtures::acquire_async(spec, Some(test_name.clone())).await?;
+        let workdir = match leased.lease().take_workdir(&test_name) {
+            Some(made_with_the_lease) => made_with_the_lease,
+            None => {
+                let made: Workdir = leased
+                    .lease()
+                    .ask(Op::MakeWorkdir { name: test_name })
+                    .await?;
+                made.path
+            }
+        };
         let inner = Arc::new(Inner {
             leased,
-            workdir: made.path,
+            workdir,
             image,
         });
         let fast = python::fast_by_default();
