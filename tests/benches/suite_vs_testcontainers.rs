@@ -756,7 +756,7 @@ fn first_acquire(rounds: usize) {
         ("pct.ready", "  service readiness"),
         (
             "first_call",
-            "first py.python(\"pass\"): starts the fork server",
+            "first py.python(\"pass\"): waits for the fork server if it is not ready",
         ),
         ("second_call", "second py.python(\"pass\")"),
     ];
