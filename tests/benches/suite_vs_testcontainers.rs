@@ -44,9 +44,12 @@
 //! (the suites are debug builds, as users' tests are; the bench itself runs
 //! in release).
 
+#[path = "support/cpu_split.rs"]
+mod cpu_split;
 #[path = "../suites/driver.rs"]
 mod driver;
 
+use cpu_split::Split;
 use driver::{build, cargo, nextest_summary_time, run, suites_target, Finished};
 use python_container_test_e2e::{
     containers_in_scope, containers_with, unique_scope, IMAGE, MANAGED,
@@ -823,18 +826,22 @@ fn scale(runners: &[Runner], rounds: usize) {
                         ("PYTHON_CONTAINER_TEST_SCOPE", scope.as_str()),
                         ("PYTHON_CONTAINER_TEST_LINGER", linger.as_str()),
                     ];
-                    let mut runs = vec![run_suite(runner, package, 200, &env)];
-                    if package != "empty200" {
-                        runs.push(run_suite(runner, package, 200, &env));
-                    }
+                    let temps = if package == "empty200" { 1 } else { 2 };
+                    let runs: Vec<(Finished, Split)> = (0..temps)
+                        .map(|_| {
+                            let before = cpu_split::sample(&scope);
+                            let out = run_suite(runner, package, 200, &env);
+                            (out, cpu_split::sample(&scope).since(&before))
+                        })
+                        .collect();
                     let left = python_container_test_e2e::wait_until_empty(
                         Duration::from_secs_f64(LINGER + 3.0),
                         || containers_in_scope(&scope),
                     );
-                    let c = runs.iter().any(disturbed);
+                    let c = runs.iter().any(|(out, _)| disturbed(out));
                     ((runs, left), c)
                 });
-                for (out, temp) in runs.iter().zip(["cold", "warm"]) {
+                for ((out, split), temp) in runs.iter().zip(["cold", "warm"]) {
                     let label = if package == "empty200" {
                         package.to_owned()
                     } else {
@@ -847,7 +854,7 @@ fn scale(runners: &[Runner], rounds: usize) {
                     };
                     show(runner, round, &label, out, leaks, "");
                     walls.entry(label.clone()).or_default().push(out.wall);
-                    cpus.entry(label.clone()).or_default().add(out);
+                    cpus.entry(label.clone()).or_default().add(out, *split);
                     *leaked.entry(label).or_default() += leaks;
                 }
             }
@@ -873,11 +880,21 @@ fn scale(runners: &[Runner], rounds: usize) {
                     m - floor,
                     leaked[&label]
                 );
-                let (tests, all) = cpus[&label].above(&cpus["empty200"], 200);
+                let cpu = cpus[&label].above(&cpus["empty200"], 200);
                 println!(
-                    "    CPU per test above the floor: {tests:.2} ms in the test processes \
-                     (and cargo, the runner), {all:.2} ms on all CPUs (the engine and the \
-                     containers too; whatever else runs here as well)"
+                    "    CPU per test above the floor: {:.2} ms in the test processes \
+                     (and cargo, the runner), {:.2} ms on all CPUs (the engine and the \
+                     containers too; whatever else runs here as well)",
+                    cpu.tests, cpu.all
+                );
+                println!(
+                    "      of which: the containers {:.2} ms, the engine's daemons {:.2} ms, \
+                     its storage driver's processes {:.2} ms; the rest (the kernel's \
+                     network and interrupts, anything else) {:.2} ms",
+                    cpu.containers,
+                    cpu.engine,
+                    cpu.storage,
+                    cpu.all - cpu.tests - cpu.containers - cpu.engine - cpu.storage
                 );
             }
         }
@@ -885,29 +902,50 @@ fn scale(runners: &[Runner], rounds: usize) {
 }
 
 /// The CPU time of a suite's runs (see [`Finished::cpu`] and
-/// [`Finished::busy`]).
+/// [`Finished::busy`]), and where the rest of it went ([`Split`]).
 #[derive(Default)]
 struct Cpu {
     runs: Vec<Duration>,
     busy: Vec<Duration>,
+    splits: Vec<Split>,
+}
+
+/// Medians per test above a floor, in ms (see [`Cpu::above`]).
+struct PerTest {
+    /// The command's processes (cargo, the runner, the test processes).
+    tests: f64,
+    /// All CPUs.
+    all: f64,
+    containers: f64,
+    engine: f64,
+    storage: f64,
 }
 
 impl Cpu {
-    fn add(&mut self, out: &Finished) {
+    fn add(&mut self, out: &Finished, split: Split) {
         self.runs.push(out.cpu);
         self.busy.push(out.busy);
+        self.splits.push(split);
     }
 
-    /// Medians per test above `floor`'s, in ms: the command's processes,
-    /// and all CPUs.
-    fn above(&self, floor: &Cpu, tests: usize) -> (f64, f64) {
-        let per_test = |mine: &[Duration], floor: &[Duration]| {
-            (median_secs(mine) - median_secs(floor)) / tests as f64 * 1000.0
+    /// Medians per test above `floor`'s, in ms.
+    fn above(&self, floor: &Cpu, tests: usize) -> PerTest {
+        let per_test = |mine: Vec<Duration>, floor: Vec<Duration>| {
+            (median_secs(&mine) - median_secs(&floor)) / tests as f64 * 1000.0
         };
-        (
-            per_test(&self.runs, &floor.runs),
-            per_test(&self.busy, &floor.busy),
-        )
+        let part = |f: fn(&Split) -> Duration| {
+            per_test(
+                self.splits.iter().map(f).collect(),
+                floor.splits.iter().map(f).collect(),
+            )
+        };
+        PerTest {
+            tests: per_test(self.runs.clone(), floor.runs.clone()),
+            all: per_test(self.busy.clone(), floor.busy.clone()),
+            containers: part(|s| s.containers),
+            engine: part(|s| s.engine),
+            storage: part(|s| s.storage),
+        }
     }
 }
 
