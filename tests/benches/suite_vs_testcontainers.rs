@@ -901,6 +901,33 @@ fn scale(runners: &[Runner], rounds: usize) {
     }
 }
 
+/// The engine's part of a warm test's CPU, read by read: what each of the
+/// reads a test process makes costs the engine's daemons, sent alone.
+fn engine_floor() {
+    const N: usize = 200;
+    let scope = unique_scope("bench-engine-floor");
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(str::to_owned))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_owned());
+    println!("\n== The engine's CPU per read a warm test process makes ({N} of each, alone)");
+    match cpu_split::engine_reads(&socket, &scope, IMAGE, N) {
+        Some(costs) => {
+            let total: Duration = costs.iter().map(|(_, d)| *d).sum();
+            for (what, cost) in costs {
+                println!("  {what}: {:.2} ms", cost.as_secs_f64() * 1000.0);
+            }
+            println!(
+                "  together {:.2} ms: the engine's floor per test process (the ping \
+                 proves the engine answers, the containers are the sweep's listing, the \
+                 image's id keys the container)",
+                total.as_secs_f64() * 1000.0
+            );
+        }
+        None => println!("  (not measured: no answer on {socket})"),
+    }
+}
+
 /// The CPU time of a suite's runs (see [`Finished::cpu`] and
 /// [`Finished::busy`]), and where the rest of it went ([`Split`]).
 #[derive(Default)]
@@ -1000,6 +1027,7 @@ fn main() {
     }
     if parts("scale") && scale_rounds > 0 {
         scale(&runners, scale_rounds);
+        engine_floor();
     }
     println!(
         "\nbench took {:.0} s; load average at the end {}",

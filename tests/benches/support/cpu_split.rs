@@ -147,3 +147,63 @@ fn container_cpu(id: &str) -> Duration {
 fn read_number(path: &str) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
+
+/// The engine's CPU per request for each read a warm test process makes
+/// (a ping, the scope's containers, the image), each sent `n` times in turn
+/// on a connection of its own to the engine's Unix socket `socket`, as the
+/// crate sends them; `None` where a request failed.
+pub fn engine_reads(
+    socket: &str,
+    scope: &str,
+    image: &str,
+    n: usize,
+) -> Option<Vec<(&'static str, Duration)>> {
+    let filters = format!(
+        r#"{{"label":["python-container-test.managed=true","python-container-test.scope={scope}"]}}"#
+    );
+    let reads = [
+        ("a ping", "/_ping".to_owned()),
+        (
+            "the scope's containers",
+            format!("/containers/json?all=true&filters={}", encode(&filters)),
+        ),
+        ("the image", format!("/images/{}/json", encode(image))),
+    ];
+    let mut costs = Vec::new();
+    for (what, target) in reads {
+        let before = processes().0;
+        for _ in 0..n {
+            get(socket, &target)?;
+        }
+        let used = used_since(&processes().0, &before);
+        costs.push((what, used / n as u32));
+    }
+    Some(costs)
+}
+
+/// `GET target` over HTTP/1.0 (the answer ends with the connection); `None`
+/// unless the engine answers 200.
+fn get(socket: &str, target: &str) -> Option<()> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    write!(stream, "GET {target} HTTP/1.0\r\nHost: docker\r\n\r\n").ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    answer
+        .starts_with(b"HTTP/1.0 200")
+        .then_some(())
+        .or_else(|| answer.starts_with(b"HTTP/1.1 200").then_some(()))
+}
+
+/// Percent-encodes all but unreserved characters (and `/` and `:`, which
+/// an image name's path keeps).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
