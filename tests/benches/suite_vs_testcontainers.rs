@@ -35,7 +35,10 @@
 //!    above the floor, in wall time and in CPU time (that of the command's
 //!    processes, the test processes among them, and that of all CPUs, which
 //!    includes the engine and the containers, and any other load: on a
-//!    machine that runs nothing else, the most telling figure).
+//!    machine that runs nothing else, the most telling figure), split into
+//!    the containers, the engine's daemons and its storage driver's
+//!    processes (`support/cpu_split.rs`); then the engine's CPU per read a
+//!    warm test process makes, each read sent alone.
 //!
 //! `PCT_BENCH_PARTS=suites,first,scale` picks parts (default all);
 //! `PCT_BENCH_RUNNERS=nextest,test` picks runners (default both).
