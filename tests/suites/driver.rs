@@ -102,22 +102,28 @@ pub struct Finished {
 }
 
 /// The length of a clock tick of `/proc`'s times, in ms (`USER_HZ` is 100).
-const TICK_MS: u64 = 10;
+pub const TICK_MS: u64 = 10;
+
+/// The sum of `count` fields of a `/proc/<pid>/stat` text, from the
+/// `from`th after the command name (0-based; utime is the 11th); 0 where
+/// they cannot be read.
+pub fn stat_ticks(stat: &str, from: usize, count: usize) -> u64 {
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    after
+        .split_whitespace()
+        .skip(from)
+        .take(count)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum()
+}
 
 /// The CPU time of this process's children that have been waited for, and
 /// of theirs (`cutime` + `cstime` of `/proc/self/stat`); zero where it
 /// cannot be read.
 pub fn children_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (in parentheses): cutime is the 14th.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let ticks: u64 = after
-        .split_whitespace()
-        .skip(13)
-        .take(2)
-        .filter_map(|t| t.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks.saturating_mul(TICK_MS))
+    // cutime and cstime.
+    Duration::from_millis(stat_ticks(&stat, 13, 2).saturating_mul(TICK_MS))
 }
 
 /// The busy time of all CPUs since boot (user, nice, system, irq, softirq

@@ -3,12 +3,10 @@
 //! engine uses it) and a scope's containers, read from `/proc` and from the
 //! containers' cgroups. Each part reads zero where it cannot be read.
 
+use crate::driver::{stat_ticks, TICK_MS};
 use python_container_test_e2e::containers_in_scope;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// The length of a clock tick of `/proc`'s times, in ms (`USER_HZ` is 100).
-const TICK_MS: u64 = 10;
 
 /// Processes (by `comm`, 15 characters at most) counted as the engine's.
 const ENGINE: [&str; 5] = [
@@ -92,18 +90,12 @@ fn processes() -> (BTreeMap<u32, Duration>, BTreeMap<u32, Duration>) {
             continue;
         };
         let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let Some((head, rest)) = stat.rsplit_once(')') else {
+        let Some((head, _)) = stat.rsplit_once(')') else {
             continue;
         };
         let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("");
-        // utime, stime, cutime, cstime: the 12th to 15th fields after comm.
-        let ticks: u64 = rest
-            .split_whitespace()
-            .skip(11)
-            .take(4)
-            .filter_map(|t| t.parse::<u64>().ok())
-            .sum();
-        let used = Duration::from_millis(ticks * TICK_MS);
+        // utime, stime, cutime, cstime.
+        let used = Duration::from_millis(stat_ticks(&stat, 11, 4) * TICK_MS);
         if ENGINE.contains(&comm) {
             engine.insert(pid, used);
         } else if STORAGE.contains(&comm) {
