@@ -8,7 +8,7 @@
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::{
-    containers_in_scope, docker, probe, unique_scope, wait_until_empty,
+    containers_in_scope, docker, probe, unique_scope, wait_until_empty, IMAGE, OFFICIAL_IMAGE,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -417,4 +417,66 @@ fn two_specs_give_two_containers() {
         child.wait().unwrap();
     }
     assert_gone_after_last_holder(&scope);
+}
+
+/// A tag moved to another image gets a container of the image it names
+/// now, never the one it named before. A second process while the first
+/// container lingers shares it, and on Docker reads the image's id off the
+/// engine's listing, with no inspect of the image: Docker lists a
+/// container by its tag only while the tag still names its image. Podman
+/// lists it by the tag whatever it names, so there the image is inspected.
+#[test]
+fn a_moved_tag_gets_a_container_of_the_image_it_names_now() {
+    let tag = format!("python-container-test/moved:{}", std::process::id());
+    let scope = unique_scope("moved-tag");
+    let image_id = |image: &str| docker(&["image", "inspect", "--format", "{{.Id}}", image]);
+    docker(&["tag", IMAGE, &tag]);
+    assert_eq!(image_id(&tag), image_id(IMAGE), "docker tag {IMAGE} {tag}");
+    let run = || {
+        let out = probe(PROBE, &scope, 10.0)
+            .args(["--image", &tag])
+            .env("RUST_LOG", "python_container_test_fixtures=debug")
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "probe failed: {printed}{log}");
+        let id = printed
+            .lines()
+            .find_map(|l| l.strip_prefix("id="))
+            .map(str::to_owned);
+        let from_listing = log.contains("as the engine's listing shows it");
+        (id.expect("the probe prints id="), from_listing, log)
+    };
+    let on_podman = docker(&[
+        "version",
+        "--format",
+        "{{range .Server.Components}}{{.Name}},{{end}}",
+    ])
+    .contains("Podman");
+    let (first, _, _) = run();
+    let (again, from_listing, log) = run();
+    assert_eq!(
+        first, again,
+        "a second process shares the lingering container"
+    );
+    assert_eq!(from_listing, !on_podman, "podman: {on_podman}; {log}");
+    docker(&["tag", OFFICIAL_IMAGE, &tag]);
+    assert_eq!(
+        image_id(&tag),
+        image_id(OFFICIAL_IMAGE),
+        "docker tag {OFFICIAL_IMAGE} {tag}"
+    );
+    let (moved, from_listing, log) = run();
+    let moved_image = docker(&["inspect", "--format", "{{.Image}}", &moved]);
+    for id in [&first, &moved] {
+        docker(&["rm", "-f", id]);
+    }
+    docker(&["rmi", &tag]);
+    assert_ne!(
+        first, moved,
+        "the container of the image the tag named before served it"
+    );
+    assert_eq!(moved_image, image_id(OFFICIAL_IMAGE));
+    assert!(!from_listing, "{log}");
 }

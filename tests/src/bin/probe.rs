@@ -8,7 +8,8 @@
 //! holds the handle for
 //! SECS, then ends the way `--end` says (`hang` waits to be killed;
 //! `fail-test` runs a failing test body through the macro's harness instead).
-//! On failure it prints `error=<message>` and exits 2.
+//! On failure it prints `error=<message>` and exits 2. With `RUST_LOG`
+//! set, the crate's log goes to stderr (`tracing_subscriber`'s filter).
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use std::io::Write;
@@ -99,6 +100,12 @@ fn acquire(spec: ContainerSpec) -> PythonContainer {
 }
 
 fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let Args { spec, hold, end } = parse_args();
     if end == "fail-test" {
         return failing_test(spec);
