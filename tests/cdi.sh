@@ -17,7 +17,7 @@
 #    in its own network and mount namespaces (no clash with the main engine's
 #    bridge, iptables or mounts), with its own data root (in the cache),
 #    exec root, pidfile, containerd and cgroup parent.
-# 3. Loads the test image from the main engine (docker save | docker load).
+# 3. Loads the test images from the main engine (docker save | docker load).
 # 4. Runs tests/tests/gpu.rs against it three times:
 #    - PCT_FAKE_CDI=1: gpu = true and "auto" attach the device through CDI
 #      and a fast-path call sees it; then the same with the spec removed must
@@ -27,7 +27,9 @@
 #      "auto" runs on CPU;
 #    - CDI off (dockerd restarted without the feature): CDI is not tried,
 #      the error says so.
-# 5. Checks that no container is left, and stops the engine (also on
+# 5. Runs the lifecycle test of a moved tag against it: on Docker 26 too,
+#    a warm process reads the image's id off the engine's listing.
+# 6. Checks that no container is left, and stops the engine (also on
 #    failure or Ctrl-C). The main engine is only read from (docker save).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,7 +38,8 @@ CACHE=${PCT_DOCKER26_CACHE:-/var/cache/pct-docker26}
 RUN=/run/pct-docker26
 SOCKET=$RUN/docker.sock
 HOST=unix://$SOCKET
-IMAGES=(python-container-test/python:3.11)
+# (official: the moved-tag test.)
+IMAGES=(python-container-test/python:3.11 python-container-test/official:3.11)
 LABEL=python-container-test.managed=true
 
 section() { printf '\n== cdi: %s (at %s s) ==\n' "$*" "$(($(date +%s) - started))"; }
@@ -170,6 +173,10 @@ gpu_tests() {
 failed=()
 section "test: fake CDI device (PCT_FAKE_CDI=1)"
 PCT_FAKE_CDI=1 gpu_tests || failed+=("fake CDI device")
+
+section "test: a moved tag on Docker 26 (a warm process reads the image's id off the listing)"
+DOCKER_HOST=$HOST cargo test -p python-container-test-e2e --test lifecycle \
+  a_moved_tag_gets_a_container_of_the_image_it_names_now -- --exact || failed+=("moved tag")
 
 section "control: the fake-GPU assertions fail without the device"
 rm "$spec_dir/pct-fake-gpu.yaml"

@@ -140,8 +140,9 @@ fn read_number(path: &str) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// The engine's CPU per request for each read a warm test process makes
-/// (a ping, the scope's containers, the image), each sent `n` times in turn
+/// The engine's CPU per request for each read a test process makes (a
+/// ping, the scope's containers, the image: not by a warm one on Docker,
+/// which reads the image's id off the listing), each sent `n` times in turn
 /// on a connection of its own to the engine's Unix socket `socket`, as the
 /// crate sends them; `None` where a request failed.
 pub fn engine_reads(
