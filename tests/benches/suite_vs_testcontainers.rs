@@ -743,7 +743,10 @@ fn first_acquire(rounds: usize) {
             "pct.sweep",
             "  sweep of stale containers (once per process, beside the attach)",
         ),
-        ("pct.image", "  image id (inspect)"),
+        (
+            "pct.image",
+            "  image id (an inspect; warm on Docker, off the sweep's listing)",
+        ),
         (
             "pct.create",
             "  create + start + archive upload (engine calls)",
