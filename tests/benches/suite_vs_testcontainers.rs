@@ -28,7 +28,8 @@
 //!    alternated, `PCT_BENCH_FIRST` rounds (default 5; 0 skips), medians; with
 //!    the medians of the crate's `tracing` spans of the acquire (engine,
 //!    sweep, image, create, lease, ...) and the engine's events (create,
-//!    start, archive upload) that split its create span.
+//!    start, the attach that sends the harness's files) that split its
+//!    create span.
 //! 3. **Scaling**: 200 tests of one spec and 200 tests over 4 specs (one fast
 //!    call each) against 200 empty tests, under both runners,
 //!    `PCT_BENCH_SCALE_ROUNDS` rounds (default 1; 0 skips): the cost per test
@@ -648,9 +649,8 @@ fn first_acquire(rounds: usize) {
         );
         let ev = events(&format!("python-container-test.scope={scope}"), since);
         for (label, from, to) in [
-            ("create -> archive upload done", "create", "extract-to-dir"),
             ("create -> started", "create", "start"),
-            ("started -> archive upload done", "start", "extract-to-dir"),
+            ("started -> attached (the harness's files)", "start", "attach"),
         ] {
             if let Some(ms) = between(&ev, from, to) {
                 engine.entry(label).or_default().push(ms);
@@ -749,7 +749,7 @@ fn first_acquire(rounds: usize) {
         ),
         (
             "pct.create",
-            "  create + start + archive upload (engine calls)",
+            "  create + start + the harness's files (engine calls)",
         ),
         (
             "pct.lease",

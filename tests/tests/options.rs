@@ -160,6 +160,14 @@ fn wheels_from_a_host_folder_are_installed_at_start() {
     let py = PythonContainer::start(spec("wheels").pip_wheels(wheels)).unwrap();
     let greeting: String = py.eval("__import__('pct_hello').greet('tests')").unwrap();
     assert_eq!(greeting, "hello, tests, from a wheel");
+    // Every byte arrives: the wheel holds Ctrl-P Ctrl-Q, an attach's detach
+    // sequence where an engine looks for one (see tests/wheels/README.md).
+    let raw = std::fs::read(format!("{wheels}/pct_hello-1.0-py3-none-any.whl")).unwrap();
+    assert!(raw.windows(2).any(|w| w == b"\x10\x11"));
+    let data: Vec<u8> = py
+        .eval("list(__import__('pkgutil').get_data('pct_hello', 'data.bin'))")
+        .unwrap();
+    assert_eq!(data, (0..=255).collect::<Vec<u8>>());
     // The fast path and plain exec both see it.
     let out = py
         .exec([
