@@ -650,7 +650,11 @@ fn first_acquire(rounds: usize) {
         let ev = events(&format!("python-container-test.scope={scope}"), since);
         for (label, from, to) in [
             ("create -> started", "create", "start"),
-            ("started -> attached (the harness's files)", "start", "attach"),
+            (
+                "started -> attached (the harness's files)",
+                "start",
+                "attach",
+            ),
         ] {
             if let Some(ms) = between(&ev, from, to) {
                 engine.entry(label).or_default().push(ms);
