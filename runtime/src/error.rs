@@ -164,6 +164,17 @@ pub enum Error {
         /// What it must be.
         expected: &'static str,
     },
+    /// Writing files into the container failed (a small upload, written by
+    /// a Python call as the container's user): the reason Python gave.
+    #[error("cannot write into `{path}` in container {container}: {detail}")]
+    Write {
+        /// The folder written into.
+        path: String,
+        /// The container.
+        container: String,
+        /// The reason (the Python exception's line).
+        detail: String,
+    },
     /// Work on host files (packing or unpacking an archive) did not finish:
     /// its thread panicked or the runtime is shutting down.
     #[error("host file work failed: {source}")]

@@ -27,6 +27,7 @@ mod harness;
 mod ops;
 mod python;
 mod session;
+mod write;
 
 #[doc(hidden)]
 pub mod __private;

@@ -11,6 +11,7 @@ use crate::copy;
 use crate::error::{Error, Result};
 use crate::exec::{self, ExecOptions, ExecOutput};
 use crate::python::{self, PythonCall};
+use crate::write;
 use futures_util::StreamExt;
 use python_container_test_fixtures::protocol::{Empty, Op, Workdir};
 use python_container_test_fixtures::{self as fixtures, ContainerSpec, LeasedContainer};
@@ -258,9 +259,27 @@ impl Handle {
         async move { Ok(leased.keep().await?) }
     }
 
-    /// Creates `parent` (as the container's user) and unpacks `archive` in it.
+    /// Creates `parent` (as the container's user) and unpacks `archive` in
+    /// it: a small one written by a fast Python call (see [`write`]), else
+    /// through the engine's archive API.
     async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
         let leased = self.leased();
+        let records = (archive.len() <= write::WARM_MAX)
+            .then(|| write::records(&archive))
+            .flatten();
+        if let Some(records) = records {
+            let target = python::Target::Code(write::WRITE_FILES.to_owned());
+            let call = PythonCall::new(target, [parent.as_str()]);
+            let options = ExecOptions {
+                stdin: Some(records),
+                ..Default::default()
+            };
+            if self.fast && python::can_run_warm(leased, &call, &options) {
+                let workdir = self.inner.workdir.clone();
+                let out = python::run_warm(leased.clone(), call, options, workdir).await?;
+                return write::written(&parent, leased.name(), out);
+            }
+        }
         leased
             .lease()
             .ask::<Empty>(Op::MakeDirs {

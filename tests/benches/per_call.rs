@@ -10,6 +10,9 @@
 //! already running (no fork). `PCT_BENCH_N` calls of each (default 1000),
 //! after a tenth as many unmeasured. `PCT_BENCH_ONLY=0|1|2` makes only
 //! the first, second or third call (to count instructions with callgrind).
+//! Then `write_file` of a small file (`PCT_BENCH_WRITE_BYTES`, default 5),
+//! by a fast Python call and through the engine's archive API (the fast
+//! path off), a tenth as many, alternated.
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::IMAGE;
@@ -92,6 +95,45 @@ fn main() {
             ms(times, 0.5),
             ms(times, 0.9),
             ms(times, 0.5) / floor
+        );
+    }
+    writes(&py, (n / 10).max(1));
+}
+
+/// `write_file` of a small file (`PCT_BENCH_WRITE_BYTES`, default 5 bytes
+/// of text; more: bytes of every value): by a fast Python call, and (the
+/// fast path off) through the engine's archive API, alternated, `n` of each.
+fn writes(py: &PythonContainer, n: usize) {
+    let size: usize = std::env::var("PCT_BENCH_WRITE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let bytes: Vec<u8> = match size {
+        5 => b"hello".to_vec(),
+        _ => (0..size).map(|i| (i * 7 % 256) as u8).collect(),
+    };
+    let engine = py.with_fast_path(false);
+    let mut times: [(&str, &PythonContainer, Vec<Duration>); 2] = [
+        ("fast Python call", py, Vec::new()),
+        ("engine's archive API", &engine, Vec::new()),
+    ];
+    for _ in 0..n {
+        for (_, handle, samples) in times.iter_mut() {
+            let mut write = || handle.write_file("bench/in.bin", &bytes).expect("writes");
+            samples.push(timed(&mut write));
+        }
+    }
+    for (_, _, samples) in times.iter_mut() {
+        samples.sort();
+    }
+    println!("write_file(\"bench/in.bin\", {size} bytes), n = {n} each, alternated:");
+    let engine_median = ms(&times[1].2, 0.5);
+    for (label, _, samples) in &times {
+        println!(
+            "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms   median / the engine's = {:.2}x",
+            ms(samples, 0.5),
+            ms(samples, 0.9),
+            ms(samples, 0.5) / engine_median
         );
     }
 }

@@ -229,6 +229,54 @@ fn folders_round_trip(py: &PythonContainer) {
     );
 }
 
+/// Above this, uploads go through the engine's archive API; up to it,
+/// through a fast Python call (runtime/src/write.rs).
+const WARM_WRITE_MAX: usize = 256 << 10;
+
+#[python_container_test(fixture = matrix_spec)]
+fn small_and_large_writes_merge_folders_and_replace_files_alike(py: &PythonContainer) {
+    for (name, size) in [("small", 1000), ("large", WARM_WRITE_MAX + 1)] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        std::fs::write(src.join("sub/data.bin"), &bytes).unwrap();
+        std::os::unix::fs::symlink("sub/data.bin", src.join("link")).unwrap();
+        // A folder merges with the one there; a file replaces a file.
+        py.write_file(&format!("{name}/kept.txt"), "kept").unwrap();
+        py.write_file(&format!("{name}/sub/data.bin"), "old")
+            .unwrap();
+        py.copy_to(&src, name).unwrap();
+        let listing: Vec<String> = py
+            .eval(&format!(
+                "sorted(os.path.relpath(os.path.join(d, f), '{name}') \
+                 for d, _, fs in os.walk('{name}') for f in fs) \
+                 if (os := __import__('os')) else []"
+            ))
+            .unwrap();
+        assert_eq!(listing, ["kept.txt", "link", "sub/data.bin"], "{name}");
+        let link: String = py
+            .eval(&format!("__import__('os').readlink('{name}/link')"))
+            .unwrap();
+        assert_eq!(link, "sub/data.bin", "{name}");
+        assert_eq!(
+            py.read_file(&format!("{name}/sub/data.bin")).unwrap(),
+            bytes,
+            "{name}"
+        );
+        // A folder is never replaced by a file.
+        let err = py
+            .write_file(&format!("{name}/sub"), &bytes)
+            .expect_err(name);
+        assert!(err.to_string().contains("sub"), "{name}: {err}");
+        assert_eq!(
+            py.read_file(&format!("{name}/sub/data.bin")).unwrap(),
+            bytes,
+            "{name}"
+        );
+    }
+}
+
 #[python_container_test(fixture = matrix_spec)]
 fn copy_to_of_a_missing_host_path_names_it(py: &PythonContainer) {
     let err = py.copy_to("/no/such/host/dir", "x").unwrap_err();

@@ -47,6 +47,18 @@ fn read_only_and_read_write_mounts() {
     assert_eq!(py.read_file("/data/input.txt").unwrap(), b"from the host");
     let denied = py.exec(["sh", "-c", "echo x > /data/new.txt"]).unwrap();
     assert!(!denied.success(), "a read-only mount refuses writes");
+    // A small write (a fast Python call) says why, naming the folder; a
+    // large one (the engine's archive API) fails too.
+    let err = py.write_file("/data/new.txt", "x").unwrap_err();
+    assert!(matches!(err, Error::Write { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("`/data`") && text.contains("Read-only file system"),
+        "{text}"
+    );
+    assert!(py
+        .write_file("/data/big.bin", vec![0u8; 300 << 10])
+        .is_err());
     py.exec(["sh", "-c", "echo written > /out/result.txt"])
         .unwrap()
         .assert_success();
