@@ -90,12 +90,7 @@ fn main() {
         load()
     );
     for (label, _, times) in &calls {
-        println!(
-            "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms   median / session.eval = {:.2}x",
-            ms(times, 0.5),
-            ms(times, 0.9),
-            ms(times, 0.5) / floor
-        );
+        row(label, times, ("session.eval", floor));
     }
     writes(&py, (n / 10).max(1));
 }
@@ -129,11 +124,17 @@ fn writes(py: &PythonContainer, n: usize) {
     println!("write_file(\"bench/in.bin\", {size} bytes), n = {n} each, alternated:");
     let engine_median = ms(&times[1].2, 0.5);
     for (label, _, samples) in &times {
-        println!(
-            "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms   median / the engine's = {:.2}x",
-            ms(samples, 0.5),
-            ms(samples, 0.9),
-            ms(samples, 0.5) / engine_median
-        );
+        row(label, samples, ("the engine's", engine_median));
     }
+}
+
+/// One line of the report: the median and p90 of sorted `times`, and the
+/// median's ratio to the baseline's `(name, median in ms)`.
+fn row(label: &str, times: &[Duration], (base, base_ms): (&str, f64)) {
+    println!(
+        "  {label:<22} median {:>6.3} ms   p90 {:>6.3} ms   median / {base} = {:.2}x",
+        ms(times, 0.5),
+        ms(times, 0.9),
+        ms(times, 0.5) / base_ms
+    );
 }
