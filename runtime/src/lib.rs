@@ -22,12 +22,12 @@ mod async_handle;
 mod copy;
 mod error;
 mod exec;
+mod files;
 mod handle;
 mod harness;
 mod ops;
 mod python;
 mod session;
-mod write;
 
 #[doc(hidden)]
 pub mod __private;

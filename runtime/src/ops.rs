@@ -10,8 +10,8 @@
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::exec::{self, ExecOptions, ExecOutput};
+use crate::files;
 use crate::python::{self, PythonCall};
-use crate::write;
 use futures_util::StreamExt;
 use python_container_test_fixtures::protocol::{Empty, Op, Workdir};
 use python_container_test_fixtures::{self as fixtures, ContainerSpec, LeasedContainer};
@@ -139,7 +139,9 @@ impl Handle {
         self.pack_and_upload(path, move |name, owner| copy::tar_file(name, &bytes, owner))
     }
 
-    /// The bytes of `path`, up to [`copy::READ_FILE_LIMIT`].
+    /// The bytes of `path`, up to [`copy::READ_FILE_LIMIT`]: a regular file
+    /// the container's user can read by a fast Python call (see
+    /// [`files`]), else through the engine's archive API.
     pub(crate) fn read_file(
         &self,
         path: &str,
@@ -147,10 +149,37 @@ impl Handle {
         let path = self.resolve(path);
         let handle = self.clone();
         async move {
+            if let Some(bytes) = handle.read_warm(&path).await? {
+                return Ok(bytes);
+            }
             // Room for the tar headers around the file's bytes.
             let limit = copy::READ_FILE_LIMIT + (1 << 16);
             let archive = handle.download(path.clone(), Some(limit)).await?;
             blocking(move || copy::untar_file(&archive, &path)).await?
+        }
+    }
+
+    /// The bytes of the regular file `path` by a fast Python call; `None`
+    /// where it is not one the container's user can read within the
+    /// limits, or the fast path is off (the engine reads it then).
+    async fn read_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let leased = self.leased();
+        let limit = exec::max_output()?.min(copy::READ_FILE_LIMIT);
+        let target = python::Target::Code(files::READ_FILE.to_owned());
+        let call = PythonCall::new(target, [path.to_owned(), limit.to_string()]);
+        let options = ExecOptions::default();
+        if !(self.fast && python::can_run_warm(leased, &call, &options)) {
+            return Ok(None);
+        }
+        let workdir = self.inner.workdir.clone();
+        let out = python::run_warm(leased.clone(), call, options, workdir).await?;
+        match out.exit_code {
+            0 => Ok(Some(out.stdout)),
+            2 => Err(Error::NotFound {
+                path: path.to_owned(),
+                container: leased.name().to_owned(),
+            }),
+            _ => Ok(None),
         }
     }
 
@@ -260,15 +289,15 @@ impl Handle {
     }
 
     /// Creates `parent` (as the container's user) and unpacks `archive` in
-    /// it: a small one written by a fast Python call (see [`write`]), else
+    /// it: a small one written by a fast Python call (see [`files`]), else
     /// through the engine's archive API.
     async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
         let leased = self.leased();
-        let records = (archive.len() <= write::WARM_MAX)
-            .then(|| write::records(&archive))
+        let records = (archive.len() <= files::WRITE_WARM_MAX)
+            .then(|| files::records(&archive))
             .flatten();
         if let Some(records) = records {
-            let target = python::Target::Code(write::WRITE_FILES.to_owned());
+            let target = python::Target::Code(files::WRITE_FILES.to_owned());
             let call = PythonCall::new(target, [parent.as_str()]);
             let options = ExecOptions {
                 stdin: Some(records),
@@ -277,7 +306,7 @@ impl Handle {
             if self.fast && python::can_run_warm(leased, &call, &options) {
                 let workdir = self.inner.workdir.clone();
                 let out = python::run_warm(leased.clone(), call, options, workdir).await?;
-                return write::written(&parent, leased.name(), out);
+                return files::written(&parent, leased.name(), out);
             }
         }
         leased

@@ -10,9 +10,9 @@
 //! already running (no fork). `PCT_BENCH_N` calls of each (default 1000),
 //! after a tenth as many unmeasured. `PCT_BENCH_ONLY=0|1|2` makes only
 //! the first, second or third call (to count instructions with callgrind).
-//! Then `write_file` of a small file (`PCT_BENCH_WRITE_BYTES`, default 5),
-//! by a fast Python call and through the engine's archive API (the fast
-//! path off), a tenth as many, alternated.
+//! Then `write_file` and `read_file` of a small file (`PCT_BENCH_WRITE_BYTES`,
+//! default 5), by a fast Python call and through the engine's archive API
+//! (the fast path off), a tenth as many, alternated.
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::IMAGE;
@@ -95,9 +95,10 @@ fn main() {
     writes(&py, (n / 10).max(1));
 }
 
-/// `write_file` of a small file (`PCT_BENCH_WRITE_BYTES`, default 5 bytes
-/// of text; more: bytes of every value): by a fast Python call, and (the
-/// fast path off) through the engine's archive API, alternated, `n` of each.
+/// `write_file`, then `read_file`, of a small file (`PCT_BENCH_WRITE_BYTES`,
+/// default 5 bytes of text; more: bytes of every value): by a fast Python
+/// call, and (the fast path off) through the engine's archive API,
+/// alternated, `n` of each.
 fn writes(py: &PythonContainer, n: usize) {
     let size: usize = std::env::var("PCT_BENCH_WRITE_BYTES")
         .ok()
@@ -108,23 +109,28 @@ fn writes(py: &PythonContainer, n: usize) {
         _ => (0..size).map(|i| (i * 7 % 256) as u8).collect(),
     };
     let engine = py.with_fast_path(false);
-    let mut times: [(&str, &PythonContainer, Vec<Duration>); 2] = [
-        ("fast Python call", py, Vec::new()),
-        ("engine's archive API", &engine, Vec::new()),
-    ];
-    for _ in 0..n {
-        for (_, handle, samples) in times.iter_mut() {
-            let mut write = || handle.write_file("bench/in.bin", &bytes).expect("writes");
-            samples.push(timed(&mut write));
+    for op in ["write_file", "read_file"] {
+        let mut times: [(&str, &PythonContainer, Vec<Duration>); 2] = [
+            ("fast Python call", py, Vec::new()),
+            ("engine's archive API", &engine, Vec::new()),
+        ];
+        for _ in 0..n {
+            for (_, handle, samples) in times.iter_mut() {
+                let mut call = || match op {
+                    "write_file" => handle.write_file("bench/in.bin", &bytes).expect("writes"),
+                    _ => assert_eq!(handle.read_file("bench/in.bin").expect("reads"), bytes),
+                };
+                samples.push(timed(&mut call));
+            }
         }
-    }
-    for (_, _, samples) in times.iter_mut() {
-        samples.sort();
-    }
-    println!("write_file(\"bench/in.bin\", {size} bytes), n = {n} each, alternated:");
-    let engine_median = ms(&times[1].2, 0.5);
-    for (label, _, samples) in &times {
-        row(label, samples, ("the engine's", engine_median));
+        for (_, _, samples) in times.iter_mut() {
+            samples.sort();
+        }
+        println!("{op}(\"bench/in.bin\"), {size} bytes, n = {n} each, alternated:");
+        let engine_median = ms(&times[1].2, 0.5);
+        for (label, _, samples) in &times {
+            row(label, samples, ("the engine's", engine_median));
+        }
     }
 }
 

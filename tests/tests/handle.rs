@@ -187,6 +187,28 @@ fn binary_files_round_trip(py: &PythonContainer) {
 }
 
 #[python_container_test(fixture = matrix_spec)]
+fn read_file_reads_through_links_and_what_the_user_cannot(py: &PythonContainer) {
+    // Through a link, as `open` reads (the engine's archive alone would
+    // hold the link on Docker, and follow it on Podman).
+    py.write_file("target.bin", b"through\0a link").unwrap();
+    py.exec(["ln", "-s", "target.bin", "link.bin"])
+        .unwrap()
+        .assert_success();
+    assert_eq!(py.read_file("link.bin").unwrap(), b"through\0a link");
+    // Root's file, mode 0600: on an image whose user is not root the fast
+    // Python call cannot open it, and the engine (as root) reads it.
+    let root = ExecOptions {
+        user: Some("0".into()),
+        ..Default::default()
+    };
+    let made = "printf 'secret\\0bytes' > /root-only.bin && chmod 600 /root-only.bin";
+    py.exec_with(["sh", "-c", made], root)
+        .unwrap()
+        .assert_success();
+    assert_eq!(py.read_file("/root-only.bin").unwrap(), b"secret\0bytes");
+}
+
+#[python_container_test(fixture = matrix_spec)]
 fn reading_a_missing_container_path_names_it(py: &PythonContainer) {
     let err = py.read_file("no/such/file").unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
@@ -230,7 +252,7 @@ fn folders_round_trip(py: &PythonContainer) {
 }
 
 /// Above this, uploads go through the engine's archive API; up to it,
-/// through a fast Python call (runtime/src/write.rs).
+/// through a fast Python call (runtime/src/files.rs).
 const WARM_WRITE_MAX: usize = 256 << 10;
 
 #[python_container_test(fixture = matrix_spec)]

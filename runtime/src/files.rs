@@ -1,16 +1,42 @@
-//! Small uploads through a fast Python call instead of the engine's
-//! archive API, which unpacks each upload in a process of its own (about
-//! 50 ms and as much of the engine's CPU per upload, measured on Docker
-//! 20.10). The archive packed by [`crate::copy`] is turned into records
-//! that [`WRITE_FILES`], run in the warm interpreter as the container's
-//! user, writes where the engine would have unpacked them.
+//! Files in and out by fast Python calls instead of the engine's archive
+//! API, which packs or unpacks each archive in a process of its own (about
+//! 40–50 ms and as much of the engine's CPU per copy, measured on Docker
+//! 20.10). In: an archive packed by [`crate::copy`] of up to
+//! [`WRITE_WARM_MAX`] is turned into records that [`WRITE_FILES`] writes,
+//! as the container's user, where the engine would have unpacked them.
+//! Out: [`READ_FILE`] writes a regular file's bytes to the call's stdout
+//! (through links, as `open` does); anything else (a folder, a file the
+//! user cannot read) is left to the engine, which reads as root.
 
 use crate::error::{Error, Result};
 use crate::exec::ExecOutput;
 
 /// The largest archive written through a Python call (its bytes travel as
 /// JSON text, up to 6 bytes a byte); a larger one goes through the engine.
-pub(crate) const WARM_MAX: usize = 256 << 10;
+pub(crate) const WRITE_WARM_MAX: usize = 256 << 10;
+
+/// `python -c READ_FILE <path> <limit>`: the bytes of the regular file at
+/// `<path>` (a link followed) on stdout (exit 0); exit 2: nothing there;
+/// exit 3: not a regular file this user can read, or larger than `<limit>`
+/// bytes (the engine reads it).
+pub(crate) const READ_FILE: &str = r#"import os, stat, sys
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+except FileNotFoundError:
+    sys.exit(2)
+except OSError:
+    sys.exit(3)
+found = os.fstat(fd)
+if not stat.S_ISREG(found.st_mode) or found.st_size > int(sys.argv[2]):
+    sys.exit(3)
+while True:
+    chunk = os.read(fd, 1 << 20)
+    if not chunk:
+        break
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(1, view):]
+"#;
 
 /// `python -c WRITE_FILES <parent>`, the records on stdin:
 /// `<kind> <mode> <size> <name>\n<size bytes>` each, `kind` `f` (a file,
