@@ -293,17 +293,15 @@ impl Handle {
     /// through the engine's archive API.
     async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
         let leased = self.leased();
-        let records = (archive.len() <= files::WRITE_WARM_MAX)
-            .then(|| files::records(&archive))
-            .flatten();
-        if let Some(records) = records {
+        let small = self.fast && archive.len() <= files::WRITE_WARM_MAX;
+        if let Some(records) = small.then(|| files::records(&archive)).flatten() {
             let target = python::Target::Code(files::WRITE_FILES.to_owned());
             let call = PythonCall::new(target, [parent.as_str()]);
             let options = ExecOptions {
                 stdin: Some(records),
                 ..Default::default()
             };
-            if self.fast && python::can_run_warm(leased, &call, &options) {
+            if python::can_run_warm(leased, &call, &options) {
                 let workdir = self.inner.workdir.clone();
                 let out = python::run_warm(leased.clone(), call, options, workdir).await?;
                 return files::written(&parent, leased.name(), out);
