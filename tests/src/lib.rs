@@ -57,6 +57,28 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The agent's TCP lease port in a container.
+pub const LEASE_PORT: u16 = 47600;
+
+/// Where this host reaches the agent's TCP lease port of `py`: the port
+/// published on the loopback, else (a container made by a process that
+/// shares `dockerd`'s network publishes none) its address on the bridge.
+pub fn lease_address(py: &python_container_test::PythonContainer) -> std::net::SocketAddr {
+    if let Ok(port) = py.host_port(LEASE_PORT) {
+        return (std::net::Ipv4Addr::LOCALHOST, port).into();
+    }
+    let ip = docker(&[
+        "inspect",
+        "--format",
+        "{{.NetworkSettings.Networks.bridge.IPAddress}}",
+        py.id(),
+    ]);
+    let ip: std::net::Ipv4Addr = ip
+        .parse()
+        .unwrap_or_else(|e| panic!("no lease port published, no bridge address {ip:?}: {e}"));
+    (ip, LEASE_PORT).into()
+}
+
 /// Ids of the containers (any state) with all these labels.
 pub fn containers_with(labels: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("docker");

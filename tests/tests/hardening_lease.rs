@@ -8,16 +8,15 @@
 
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::{
-    container_exists, containers_in_scope, docker, probe, unique_scope, wait_until_empty, IMAGE,
+    container_exists, containers_in_scope, docker, lease_address, probe, unique_scope,
+    wait_until_empty, IMAGE, LEASE_PORT,
 };
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PROBE: &str = env!("CARGO_BIN_EXE_probe");
-/// The agent's TCP lease port in the container.
-const LEASE_PORT: u16 = 47600;
 /// How long the agent gives a TCP client to send its whole first line.
 const SECRET_DEADLINE: Duration = Duration::from_secs(10);
 /// How many TCP connections may wait to send their secret at a time.
@@ -235,8 +234,8 @@ fn exec_leases_arriving_as_the_agent_exits_get_a_fresh_container() {
 }
 
 /// A raw TCP connection to the agent's lease port.
-fn connect(port: u16) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+fn connect(at: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(at).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -259,15 +258,15 @@ fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     false
 }
 
-/// The container's TCP lease port on the host, and its secret.
-fn lease_port(py: &PythonContainer) -> (u16, String) {
+/// Where this host reaches the container's TCP lease port, and its secret.
+fn lease_port(py: &PythonContainer) -> (SocketAddr, String) {
     let secret = docker(&[
         "inspect",
         "--format",
         r#"{{index .Config.Labels "python-container-test.lease-secret"}}"#,
         py.id(),
     ]);
-    (py.host_port(LEASE_PORT).unwrap(), secret)
+    (lease_address(py), secret)
 }
 
 #[test]
@@ -402,7 +401,7 @@ fn tcp_leases_survive_the_agent_running_out_of_file_descriptors() {
         return;
     }
     // The next accept fails with EMFILE; the agent says so and retries.
-    let mut lease = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut lease = TcpStream::connect(port).unwrap();
     let first = format!("{}\n", serde_json::json!({ "secret": secret }));
     lease.write_all(first.as_bytes()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -514,32 +513,37 @@ fn tcp_peers(pid: &str) -> Vec<(std::net::Ipv4Addr, u16)> {
     peers
 }
 
-/// On the engine's host (`dockerd` in this network namespace), a TCP lease
-/// on a running container goes straight to the container's address on the
-/// default bridge, not through the engine's port proxy on the published
-/// port. (The lease of the process that creates the container may take the
-/// port: tried straight while the agent is not listening yet, refused, then
-/// accepted on the port a moment later.)
+/// On the engine's host (`dockerd` in this network namespace), a container
+/// publishes no lease port (no port proxy, no firewall rules to set up at
+/// its start), and every TCP lease, the creator's included (refused while
+/// the agent is not listening yet, then tried again), goes straight to the
+/// container's address on the default bridge.
 #[test]
-fn on_the_engine_s_host_a_tcp_lease_skips_the_port_proxy() {
+fn on_the_engine_s_host_a_tcp_lease_goes_straight_and_no_port_is_published() {
     if !dockerd_here() || std::env::var_os("PYTHON_CONTAINER_TEST_LEASE").is_some() {
         eprintln!("skipped: no dockerd in this network namespace, or the lease mode is set");
         return;
     }
     let (spec, env) = own_spec("direct");
     let py = PythonContainer::start(spec).unwrap();
-    let ip = docker(&[
+    let published = py.host_port(LEASE_PORT);
+    assert!(published.is_err(), "published: {published:?}");
+    let ports = docker(&[
         "inspect",
         "--format",
-        "{{.NetworkSettings.Networks.bridge.IPAddress}}",
+        "{{json .NetworkSettings.Ports}}",
         py.id(),
     ]);
-    let straight = (ip.parse().unwrap(), LEASE_PORT);
-    let proxied = (std::net::Ipv4Addr::LOCALHOST, lease_port(&py).0);
-    let peers = tcp_peers("self");
+    assert!(!ports.contains("HostPort"), "{ports}");
+    let straight = match lease_address(&py) {
+        SocketAddr::V4(at) => (*at.ip(), at.port()),
+        at => panic!("not IPv4: {at}"),
+    };
+    assert_eq!(straight.1, LEASE_PORT);
     assert!(
-        peers.contains(&straight) != peers.contains(&proxied),
-        "not one lease: {peers:?}"
+        tcp_peers("self").contains(&straight),
+        "not straight: {:?}",
+        tcp_peers("self")
     );
     let mut other = Command::new(PROBE)
         .args(["--env", &env, "--hold", "5"])
@@ -560,9 +564,6 @@ fn on_the_engine_s_host_a_tcp_lease_skips_the_port_proxy() {
         said.iter().any(|l| l == &format!("id={}", py.id())),
         "{said:?}"
     );
-    assert!(
-        peers.contains(&straight) && !peers.contains(&proxied),
-        "{peers:?}"
-    );
+    assert!(peers.contains(&straight), "{peers:?}");
     assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
 }

@@ -22,9 +22,6 @@ fn teardown_budget() -> Duration {
     Duration::from_secs_f64(LINGER + 3.0)
 }
 
-/// The agent's TCP lease port in the container.
-const LEASE_PORT: u16 = 47600;
-
 /// How a probe's lease reaches the agent.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Mode {
@@ -297,8 +294,8 @@ struct Raw {
 }
 
 impl Raw {
-    fn connect(port: u16) -> Raw {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    fn connect(at: std::net::SocketAddr) -> Raw {
+        let stream = TcpStream::connect(at).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(15)))
             .unwrap();
@@ -343,7 +340,7 @@ fn a_tcp_connection_without_the_secret_is_closed_and_not_counted() {
         ContainerSpec::image(python_container_test_e2e::IMAGE).env("E2E_LIFECYCLE", "secret"),
     )
     .unwrap();
-    let port = py.host_port(LEASE_PORT).unwrap();
+    let port = python_container_test_e2e::lease_address(&py);
     let secret = docker(&[
         "inspect",
         "--format",
