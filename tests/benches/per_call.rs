@@ -92,7 +92,88 @@ fn main() {
     for (label, _, times) in &calls {
         row(label, times, ("session.eval", floor));
     }
+    floors(&py, n);
     writes(&py, (n / 10).max(1));
+}
+
+/// Times `n` (defined before it) forks of the interpreter that runs it (a child of the warm
+/// interpreter, so of its size): `fork` until the child has run (it writes
+/// a byte) and until it has exited and been reaped; prints both medians in
+/// ms. A fresh process per call costs at least these.
+const FORK_FLOOR: &str = r#"
+import os, time
+def once():
+    r, w = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.write(w, b"x")
+        os._exit(0)
+    os.read(r, 1)
+    ran = time.perf_counter() - start
+    os.waitpid(pid, 0)
+    reaped = time.perf_counter() - start
+    os.close(r)
+    os.close(w)
+    return ran, reaped
+times = [once() for _ in range(n + n // 10)][n // 10:]
+median = lambda xs: sorted(xs)[len(xs) // 2] * 1000
+print(median([t[0] for t in times]), median([t[1] for t in times]))
+"#;
+
+/// What no Python call that starts a fresh process can go below, measured
+/// now: a fork of the container's warm interpreter (its latency and, with
+/// its exit and reaping, its cost), and the machine's CPU per
+/// `py.python("pass")` back to back against the CPUs there are.
+fn floors(py: &PythonContainer, n: usize) {
+    let forks = (n / 4).max(20);
+    let out = py
+        .python(&format!("n = {forks}\n{FORK_FLOOR}"))
+        .expect("runs");
+    out.assert_success();
+    let text = out.stdout_str();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN));
+    let (ran, reaped) = (
+        fields.next().unwrap_or(f64::NAN),
+        fields.next().unwrap_or(f64::NAN),
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let calls = (n / 2).max(50);
+    let busy_before = busy_ms();
+    for _ in 0..calls {
+        py.python("pass").expect("runs").assert_success();
+    }
+    let per_call = (busy_ms() - busy_before) / calls as f64;
+    println!("floors, measured now (a fresh process per call, as a fresh `python -c` would be):");
+    println!(
+        "  fork of the container's warm interpreter (n = {forks}): {ran:.3} ms until the child \
+         runs, {reaped:.3} ms until it has exited and been reaped"
+    );
+    println!(
+        "  the machine's CPU per py.python(\"pass\") back to back (n = {calls}): {per_call:.3} ms \
+         on all CPUs (the test process, the engine, the container) / {cpus} CPUs = {:.3} ms, \
+         the least a call can take when calls follow one another",
+        per_call / cpus as f64
+    );
+}
+
+/// The CPU time all CPUs have spent busy since boot, in ms (`/proc/stat`:
+/// user, nice, system, irq, softirq).
+fn busy_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: f64 = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        .filter(|(i, _)| matches!(i, 0 | 1 | 2 | 5 | 6))
+        .filter_map(|(_, v)| v.parse::<f64>().ok())
+        .sum();
+    ticks * 1000.0 / 100.0
 }
 
 /// `write_file`, then `read_file`, of a small file (`PCT_BENCH_WRITE_BYTES`,
