@@ -14,6 +14,12 @@
 //! default 5), by a fast Python call and through the engine's archive API
 //! (the fast path off), a tenth as many, alternated.
 
+#[path = "support/cpu_split.rs"]
+#[allow(dead_code)] // shared with the suite bench, which uses all of it
+mod cpu_split;
+#[path = "../suites/driver.rs"]
+mod driver;
+
 use python_container_test::{ContainerSpec, PythonContainer};
 use python_container_test_e2e::IMAGE;
 use std::time::{Duration, Instant};
@@ -141,11 +147,15 @@ fn floors(py: &PythonContainer, n: usize) {
     );
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let calls = (n / 2).max(50);
-    let busy_before = busy_ms();
+    let (busy_before, own_before) = (busy_ms(), own_ms());
+    let split_before = cpu_split::sample_of(vec![py.id().to_owned()]);
     for _ in 0..calls {
         py.python("pass").expect("runs").assert_success();
     }
-    let per_call = (busy_ms() - busy_before) / calls as f64;
+    let split = cpu_split::sample_of(vec![py.id().to_owned()]).since(&split_before);
+    let per = |used: f64| used / calls as f64;
+    let (per_call, own) = (per(busy_ms() - busy_before), per(own_ms() - own_before));
+    let part = |d: Duration| per(d.as_secs_f64() * 1000.0);
     println!("floors, measured now (a fresh process per call, as a fresh `python -c` would be):");
     println!(
         "  fork of the container's warm interpreter (n = {forks}): {ran:.3} ms until the child \
@@ -153,10 +163,25 @@ fn floors(py: &PythonContainer, n: usize) {
     );
     println!(
         "  the machine's CPU per py.python(\"pass\") back to back (n = {calls}): {per_call:.3} ms \
-         on all CPUs (the test process, the engine, the container) / {cpus} CPUs = {:.3} ms, \
-         the least a call can take when calls follow one another",
+         on all CPUs / {cpus} CPUs = {:.3} ms, the least a call can take when calls follow one \
+         another",
         per_call / cpus as f64
     );
+    println!(
+        "    of which: this process {own:.3} ms, the container {:.3} ms (the agent, the fork \
+         server, the calls' processes), the engine's daemons {:.3} ms, its storage driver {:.3} \
+         ms; the rest (the kernel's network and interrupts) {:.3} ms",
+        part(split.containers),
+        part(split.engine),
+        part(split.storage),
+        per_call - own - part(split.containers) - part(split.engine) - part(split.storage)
+    );
+}
+
+/// This process's CPU time so far, in ms (`/proc/self/stat`: utime, stime).
+fn own_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    (driver::stat_ticks(&stat, 11, 2) * driver::TICK_MS) as f64
 }
 
 /// The CPU time all CPUs have spent busy since boot, in ms (`/proc/stat`:

@@ -214,3 +214,27 @@ fn a_broken_wheel_is_a_clear_error_and_leaves_nothing() {
         "the container of a failed setup removes itself"
     );
 }
+
+/// The image's HEALTHCHECK (the project image has one, every 5 s) probes the
+/// image's own command, which the agent replaces: it is off, so the engine
+/// runs no probe execs and shows no health status. (Podman drops an image's
+/// HEALTHCHECK when it loads a Docker archive: there, no status either.)
+#[test]
+fn the_image_s_healthcheck_is_off() {
+    let format = "{{json .Config.Healthcheck}}";
+    let image_has_one =
+        docker(&["image", "inspect", "--format", format, IMAGE]).contains("import sys");
+    let py = PythonContainer::start(spec("healthcheck")).unwrap();
+    let container_s = inspect(&py, format);
+    assert!(!container_s.contains("import sys"), "{container_s}");
+    if image_has_one {
+        assert_eq!(
+            inspect(&py, "{{json .Config.Healthcheck.Test}}"),
+            r#"["NONE"]"#
+        );
+    }
+    // Docker shows no health; Podman's compatible API an empty status.
+    let status = "{{if .State.Health}}{{.State.Health.Status}}{{end}}";
+    assert_eq!(inspect(&py, status), "");
+    assert_eq!(py.eval::<i64>("6 * 7").unwrap(), 42);
+}

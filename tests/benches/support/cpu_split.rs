@@ -40,7 +40,11 @@ pub struct Split {
 /// Now's sample: the engine's and the storage driver's processes alive (with
 /// their children they waited for), and the containers of `scope`.
 pub fn sample(scope: &str) -> Sample {
-    let ids = containers_in_scope(scope); // first: its own engine time is before
+    sample_of(containers_in_scope(scope)) // first: its own engine time is before
+}
+
+/// Now's sample, of the containers `ids` (see [`sample`]).
+pub fn sample_of(ids: Vec<String>) -> Sample {
     let (engine, storage) = processes();
     let containers = ids
         .into_iter()
