@@ -80,7 +80,8 @@ fn append_tree(
     }
 }
 
-fn header(kind: tar::EntryType, mode: u32, (uid, gid): Owner) -> tar::Header {
+/// A GNU header of `kind` with `mode` and `owner`, dated now, of size 0.
+pub(crate) fn header(kind: tar::EntryType, mode: u32, (uid, gid): Owner) -> tar::Header {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(kind);
     header.set_mode(mode);

@@ -7,9 +7,15 @@
 //! Out: [`READ_FILE`] writes a regular file's bytes to the call's stdout
 //! (through links, as `open` does); anything else (a folder, a file the
 //! user cannot read) is left to the engine, which reads as root.
+//! [`READ_TREE`] writes a file, folder or link as records, which
+//! [`archive`] turns into the archive the engine would have sent; what
+//! the records cannot hold as the engine's archive does (a hard link, a
+//! special file, anything the user cannot read) is left to the engine.
 
+use crate::copy;
 use crate::error::{Error, Result};
 use crate::exec::ExecOutput;
+use std::os::unix::ffi::OsStrExt;
 
 /// The largest archive written through a Python call (its bytes travel as
 /// JSON text, up to 6 bytes a byte); a larger one goes through the engine.
@@ -37,6 +43,89 @@ while True:
     while view:
         view = view[os.write(1, view):]
 "#;
+
+/// `python -c READ_TREE <path> <limit>`: what is at `<path>` (a link is
+/// not followed), folders walked, as records on stdout:
+/// `<kind> <mode> <mtime> <size> <name>\n<size bytes>` each, `kind` as in
+/// [`WRITE_FILES`], `mode` octal, `mtime` in whole seconds, `name` the
+/// path's last part, then below it, written as they are read. Exit 2:
+/// nothing there; exit 3 (what was written is dropped): what only the
+/// engine's archive holds as it should (a hard link, a special file, a
+/// name with a newline), what this user cannot read, or more than
+/// `<limit>` bytes.
+pub(crate) const READ_TREE: &str = r#"import os, stat, sys
+root, left = sys.argv[1], int(sys.argv[2])
+if root.endswith(("/", "/.")):
+    sys.exit(3)
+def add(kind, found, name, body=b""):
+    global left
+    left -= len(name) + len(body) + 64
+    if left < 0 or b"\n" in name:
+        sys.exit(3)
+    mode, mtime = stat.S_IMODE(found.st_mode), int(found.st_mtime)
+    view = memoryview(b"%s %o %d %d %s\n%s" % (kind, mode, mtime, len(body), name, body))
+    while view:
+        view = view[os.write(1, view):]
+def visit(path, name):
+    found = os.lstat(path)
+    if stat.S_ISLNK(found.st_mode):
+        add(b"l", found, name, os.fsencode(os.readlink(path)))
+    elif stat.S_ISDIR(found.st_mode):
+        add(b"d", found, name)
+        for child in sorted(os.listdir(path)):
+            visit(os.path.join(path, child), name + b"/" + os.fsencode(child))
+    elif stat.S_ISREG(found.st_mode) and found.st_nlink == 1 and found.st_size <= left:
+        with open(path, "rb") as f:
+            add(b"f", found, name, f.read())
+    else:
+        sys.exit(3)
+try:
+    visit(root, os.fsencode(os.path.basename(root.rstrip("/")) or "root"))
+except FileNotFoundError:
+    sys.exit(3 if os.path.lexists(root) else 2)
+except (OSError, RecursionError):
+    sys.exit(3)
+"#;
+
+/// The most [`READ_TREE`] sends; more is left to the engine (which
+/// streams its archive from a process of its own).
+pub(crate) const TREE_WARM_MAX: u64 = 64 << 20;
+
+/// The archive of [`READ_TREE`]'s records, as the engine's would hold them
+/// (entries owned by root); `None` if they are not well formed.
+pub(crate) fn archive(records: &[u8]) -> Option<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut rest = records;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let mut fields = rest[..end].splitn(5, |&b| b == b' ');
+        let kind = match fields.next()? {
+            b"f" => tar::EntryType::Regular,
+            b"d" => tar::EntryType::Directory,
+            b"l" => tar::EntryType::Symlink,
+            _ => return None,
+        };
+        let mut number = |radix| {
+            let field = std::str::from_utf8(fields.next()?).ok()?;
+            u64::from_str_radix(field, radix).ok()
+        };
+        let (mode, mtime, size) = (number(8)?, number(10)?, number(10)?);
+        let name = std::path::Path::new(std::ffi::OsStr::from_bytes(fields.next()?));
+        let stop = usize::try_from(size).ok()?.checked_add(end + 1)?;
+        let body = rest.get(end + 1..stop)?;
+        rest = &rest[stop..];
+        let mut header = copy::header(kind, u32::try_from(mode).ok()?, (0, 0));
+        header.set_mtime(mtime);
+        if kind == tar::EntryType::Symlink {
+            let target = std::ffi::OsStr::from_bytes(body);
+            builder.append_link(&mut header, name, target).ok()?;
+        } else {
+            header.set_size(body.len() as u64);
+            builder.append_data(&mut header, name, body).ok()?;
+        }
+    }
+    builder.into_inner().ok()
+}
 
 /// `python -c WRITE_FILES <parent>`, the records on stdin:
 /// `<kind> <mode> <size> <name>\n<size bytes>` each, `kind` `f` (a file,
@@ -160,6 +249,32 @@ mod tests {
             records.contains("l 777 8 top/link\ndata.bin"),
             "{records:?}"
         );
+    }
+
+    #[test]
+    fn records_read_become_the_archive_the_engine_would_send() {
+        let records: &[u8] = b"d 750 1700000000 0 top\n\
+            f 640 1700000001 3 top/data.bin\n\0\n\xff\
+            l 777 1700000002 8 top/link\ndata.bin\
+            d 700 1700000003 0 top/empty\n";
+        let made = archive(records).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out");
+        copy::untar_to(&made, &dest).unwrap();
+        let data = dest.join("data.bin");
+        assert_eq!(std::fs::read(&data).unwrap(), [0, b'\n', 0xff]);
+        let modified = std::fs::metadata(&data).unwrap().modified().unwrap();
+        let since = modified.duration_since(std::time::UNIX_EPOCH).unwrap();
+        assert_eq!(since.as_secs(), 1700000001);
+        let link = std::fs::read_link(dest.join("link")).unwrap();
+        assert_eq!(link, std::path::Path::new("data.bin"));
+        assert!(dest.join("empty").is_dir());
+        // Cut short, of an unknown kind, claiming more than there is: not
+        // an archive (the container's word is not trusted).
+        assert_eq!(archive(&records[..records.len() - 30]), None);
+        assert_eq!(archive(b"p 644 0 0 fifo\n"), None);
+        assert_eq!(archive(b"f 644 0 18446744073709551615 x\n"), None);
+        assert_eq!(archive(b"f 644 0 -1 x\n"), None);
     }
 
     #[test]

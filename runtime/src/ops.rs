@@ -163,9 +163,28 @@ impl Handle {
     /// where it is not one the container's user can read within the
     /// limits, or the fast path is off (the engine reads it then).
     async fn read_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let leased = self.leased();
         let limit = exec::max_output()?.min(copy::READ_FILE_LIMIT);
-        let target = python::Target::Code(files::READ_FILE.to_owned());
+        self.read_by_python(files::READ_FILE, path, limit).await
+    }
+
+    /// The archive of what is at `path`, made from [`files::READ_TREE`]'s
+    /// records; `None` where the engine's archive is needed (see there), or
+    /// the fast path is off.
+    async fn tree_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let limit = exec::max_output()?.min(files::TREE_WARM_MAX);
+        let records = self.read_by_python(files::READ_TREE, path, limit).await?;
+        match records {
+            Some(records) => blocking(move || files::archive(&records)).await,
+            None => Ok(None),
+        }
+    }
+
+    /// What `python -c code <path> <limit>` (a reader of [`files`]) writes
+    /// to stdout, if it can run warm and exits 0; exit 2 is
+    /// [`Error::NotFound`]; anything else `None` (the engine reads then).
+    async fn read_by_python(&self, code: &str, path: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+        let leased = self.leased();
+        let target = python::Target::Code(code.to_owned());
         let call = PythonCall::new(target, [path.to_owned(), limit.to_string()]);
         let options = ExecOptions::default();
         if !(self.fast && python::can_run_warm(leased, &call, &options)) {
@@ -210,7 +229,9 @@ impl Handle {
         }
     }
 
-    /// Copies the container's `container_path` to the host `host_path`.
+    /// Copies the container's `container_path` to the host `host_path`: by
+    /// a fast Python call where it can (see [`files::READ_TREE`]), else
+    /// through the engine's archive API.
     pub(crate) fn copy_from(
         &self,
         container_path: &str,
@@ -219,7 +240,10 @@ impl Handle {
         let path = self.resolve(container_path);
         let handle = self.clone();
         async move {
-            let archive = handle.download(path, None).await?;
+            let archive = match handle.tree_warm(&path).await? {
+                Some(archive) => archive,
+                None => handle.download(path, None).await?,
+            };
             blocking(move || copy::untar_to(&archive, &host_path)).await?
         }
     }

@@ -11,8 +11,9 @@
 //! after a tenth as many unmeasured. `PCT_BENCH_ONLY=0|1|2` makes only
 //! the first, second or third call (to count instructions with callgrind).
 //! Then `write_file` and `read_file` of a small file (`PCT_BENCH_WRITE_BYTES`,
-//! default 5), by a fast Python call and through the engine's archive API
-//! (the fast path off), a tenth as many, alternated.
+//! default 5), and `copy_from` of its folder, by a fast Python call and
+//! through the engine's archive API (the fast path off), a tenth as many,
+//! alternated.
 
 #[path = "support/cpu_split.rs"]
 #[allow(dead_code)] // shared with the suite bench, which uses all of it
@@ -215,7 +216,9 @@ fn writes(py: &PythonContainer, n: usize) {
         _ => (0..size).map(|i| (i * 7 % 256) as u8).collect(),
     };
     let engine = py.with_fast_path(false);
-    for op in ["write_file", "read_file"] {
+    let host = tempfile::tempdir().expect("a temporary folder");
+    let back = host.path().join("back");
+    for op in ["write_file", "read_file", "copy_from"] {
         let mut times: [(&str, &PythonContainer, Vec<Duration>); 2] = [
             ("fast Python call", py, Vec::new()),
             ("engine's archive API", &engine, Vec::new()),
@@ -224,7 +227,13 @@ fn writes(py: &PythonContainer, n: usize) {
             for (_, handle, samples) in times.iter_mut() {
                 let mut call = || match op {
                     "write_file" => handle.write_file("bench/in.bin", &bytes).expect("writes"),
-                    _ => assert_eq!(handle.read_file("bench/in.bin").expect("reads"), bytes),
+                    "read_file" => {
+                        assert_eq!(handle.read_file("bench/in.bin").expect("reads"), bytes)
+                    }
+                    _ => {
+                        handle.copy_from("bench", &back).expect("copies");
+                        std::fs::remove_dir_all(&back).expect("removes");
+                    }
                 };
                 samples.push(timed(&mut call));
             }
@@ -232,7 +241,12 @@ fn writes(py: &PythonContainer, n: usize) {
         for (_, _, samples) in times.iter_mut() {
             samples.sort();
         }
-        println!("{op}(\"bench/in.bin\"), {size} bytes, n = {n} each, alternated:");
+        let what = if op == "copy_from" {
+            "bench"
+        } else {
+            "bench/in.bin"
+        };
+        println!("{op}(\"{what}\"), {size} bytes, n = {n} each, alternated:");
         let engine_median = ms(&times[1].2, 0.5);
         for (label, _, samples) in &times {
             row(label, samples, ("the engine's", engine_median));

@@ -1,6 +1,7 @@
-//! `copy_from` against archives from the real engine: links that lead out of
-//! the target are refused before anything is written, and files arrive
-//! without setuid/setgid/sticky bits, with the umask applied.
+//! `copy_from` against archives from the real engine, and against those
+//! made of a fast Python call's records (each test copies both ways): links
+//! that lead out of the target are refused before anything is written, and
+//! files arrive without setuid/setgid/sticky bits, with the umask applied.
 
 use python_container_test::{python_container_test, Error, PythonContainer};
 use python_container_test_e2e::IMAGE;
@@ -33,6 +34,11 @@ fn listing(base: &Path) -> Vec<String> {
     found
 }
 
+/// The handle, by a fast Python call, and the same through the engine.
+fn both_ways(py: &PythonContainer) -> [PythonContainer; 2] {
+    [py.with_fast_path(true), py.with_fast_path(false)]
+}
+
 fn sh(py: &PythonContainer, script: &str) -> String {
     let out = py.exec(["sh", "-c", script]).unwrap();
     out.assert_success();
@@ -60,10 +66,12 @@ fn a_link_chain_that_resolves_outside_is_refused(py: &PythonContainer) {
         py,
         "mkdir esc && cd esc && ln -s . t && ln -s t/t/t/../../.. s",
     );
-    let (base, dest) = sandbox();
-    let err = py.copy_from("esc", &dest).unwrap_err();
-    assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
-    assert_eq!(listing(base.path()), ["a", "a/b", "a/b/c"]);
+    for py in both_ways(py) {
+        let (base, dest) = sandbox();
+        let err = py.copy_from("esc", &dest).unwrap_err();
+        assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
+        assert_eq!(listing(base.path()), ["a", "a/b", "a/b/c"]);
+    }
 }
 
 #[python_container_test(image = IMAGE)]
@@ -77,7 +85,10 @@ fn a_second_copy_cannot_write_through_a_link_already_in_the_target(py: &PythonCo
     let before = listing(base.path());
     sh(py, "mkdir -p two/s && echo pwned > two/s/file");
     sh(py, "mkdir -p three/up && echo pwned > three/up/file");
-    for folder in ["two", "three"] {
+    for (folder, py) in ["two", "three"]
+        .into_iter()
+        .flat_map(|f| both_ways(py).map(|h| (f, h)))
+    {
         let err = py.copy_from(folder, &dest).unwrap_err();
         assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
         assert_eq!(listing(base.path()), before, "{folder}");
@@ -96,14 +107,16 @@ fn special_bits_are_dropped_and_the_umask_applies(py: &PythonContainer) {
         modes.split_whitespace().collect::<Vec<_>>(),
         ["777", "1777", "4755", "2775"]
     );
-    let (_base, dest) = sandbox();
-    py.copy_from("m", &dest).unwrap();
-    let mask = !umask();
-    assert_eq!(mode(&dest), 0o777 & mask);
-    assert_eq!(mode(&dest.join("sticky")), 0o777 & mask);
-    assert_eq!(mode(&dest.join("suid")), 0o755 & mask);
-    assert_eq!(mode(&dest.join("sgid")), 0o775 & mask);
-    assert_eq!(std::fs::read(dest.join("suid")).unwrap(), b"hi\n");
+    for py in both_ways(py) {
+        let (_base, dest) = sandbox();
+        py.copy_from("m", &dest).unwrap();
+        let mask = !umask();
+        assert_eq!(mode(&dest), 0o777 & mask);
+        assert_eq!(mode(&dest.join("sticky")), 0o777 & mask);
+        assert_eq!(mode(&dest.join("suid")), 0o755 & mask);
+        assert_eq!(mode(&dest.join("sgid")), 0o775 & mask);
+        assert_eq!(std::fs::read(dest.join("suid")).unwrap(), b"hi\n");
+    }
 }
 
 #[python_container_test(image = IMAGE)]

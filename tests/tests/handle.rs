@@ -251,6 +251,113 @@ fn folders_round_trip(py: &PythonContainer) {
     );
 }
 
+/// Makes `tree` in the container: folders, files and a link of given modes
+/// and times, and, `locked`, a file its user may not read (the fast path
+/// then leaves the copy to the engine, which reads as root).
+const MAKE_TREE: &str = r##"
+import os, sys
+top, locked = sys.argv[1], sys.argv[2] == "1"
+os.makedirs(top + "/a/b")
+os.mkdir(top + "/empty")
+for path, body, mode in [("/top.txt", b"top", 0o640), ("/a/b/run.sh", b"#!/bin/sh\n", 0o755), ("/a/zero.bin", bytes(range(256)), 0o600)]:
+    with open(top + path, "wb") as f:
+        f.write(body)
+    os.chmod(top + path, mode)
+os.symlink("a/b/run.sh", top + "/link")
+if locked:
+    with open(top + "/locked", "w") as f:
+        f.write("root reads this")
+    os.chmod(top + "/locked", 0)
+for n, path in enumerate(["/a/b/run.sh", "/a/zero.bin", "/top.txt", "/a/b", "/a", "/empty", ""]):
+    os.utime(top + path, (1700000000 + n, 1700000000 + n))
+os.chmod(top + "/a", 0o750)
+"##;
+
+/// What is below `dir` (links not followed): path, kind, mode, time, and
+/// the bytes or the link's target.
+fn described(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&at).unwrap();
+        let what = if meta.is_symlink() {
+            format!("-> {}", std::fs::read_link(&at).unwrap().display())
+        } else if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&at).unwrap().map(|e| e.unwrap().path()));
+            "folder".to_owned()
+        } else {
+            format!("{:?}", std::fs::read(&at).unwrap())
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        let path = at.strip_prefix(dir).unwrap().display().to_string();
+        found.push(format!("{path} {mode:o} {} {what}", meta.mtime()));
+    }
+    found.sort();
+    found
+}
+
+#[python_container_test(fixture = matrix_spec)]
+fn copy_from_gives_the_same_by_a_python_call_as_through_the_engine(py: &PythonContainer) {
+    let engine = py.with_fast_path(false);
+    let dir = tempfile::tempdir().unwrap();
+    for (tree, locked) in [("tree", "0"), ("tree-locked", "1")] {
+        let made = py.exec(["python3", "-c", MAKE_TREE, tree, locked]).unwrap();
+        made.assert_success();
+        let (fast, slow) = (
+            dir.path().join(tree),
+            dir.path().join(format!("{tree}-engine")),
+        );
+        py.copy_from(tree, &fast).unwrap();
+        engine.copy_from(tree, &slow).unwrap();
+        assert_eq!(described(&fast), described(&slow), "{tree}");
+        assert_eq!(
+            described(&fast).len(),
+            8 + usize::from(locked == "1"),
+            "{tree}"
+        );
+        // A single file, and a link (refused: it is not followed), alike too.
+        for inner in ["top.txt", "link"] {
+            let (one, two) = (
+                fast.join(format!("{inner}.1")),
+                slow.join(format!("{inner}.2")),
+            );
+            let path = format!("{tree}/{inner}");
+            let copied = |handle: &PythonContainer, to: &std::path::Path| {
+                let done = handle.copy_from(&path, to);
+                done.map(|()| described(to)).map_err(|e| e.to_string())
+            };
+            assert_eq!(copied(py, &one), copied(&engine, &two), "{path}");
+        }
+    }
+}
+
+/// The engine's archive API does not see into a tmpfs mount (it reads the
+/// container's root file system): a fast Python call does.
+#[test]
+fn files_in_a_tmpfs_mount_come_out_by_a_python_call() {
+    let spec = matrix_spec()
+        .tmpfs("/scratch", "size=16m")
+        .env("E2E_HANDLE", "tmpfs");
+    let py = PythonContainer::start(spec).unwrap();
+    let made = py
+        .exec(["python3", "-c", MAKE_TREE, "/scratch/t", "0"])
+        .unwrap();
+    made.assert_success();
+    let dir = tempfile::tempdir().unwrap();
+    py.copy_from("/scratch/t", dir.path().join("t")).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("t/a/zero.bin")).unwrap(),
+        (0..=255).collect::<Vec<u8>>()
+    );
+    assert_eq!(py.read_file("/scratch/t/top.txt").unwrap(), b"top");
+    let err = py
+        .with_fast_path(false)
+        .copy_from("/scratch/t", dir.path().join("engine"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
 /// Above this, uploads go through the engine's archive API; up to it,
 /// through a fast Python call (runtime/src/files.rs).
 const WARM_WRITE_MAX: usize = 256 << 10;
