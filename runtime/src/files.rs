@@ -1,16 +1,23 @@
 //! Files in and out by fast Python calls instead of the engine's archive
 //! API, which packs or unpacks each archive in a process of its own (about
 //! 40–50 ms and as much of the engine's CPU per copy, measured on Docker
-//! 20.10). In: an archive packed by [`crate::copy`] of up to
-//! [`WRITE_WARM_MAX`] is turned into records that [`WRITE_FILES`] writes,
-//! as the container's user, where the engine would have unpacked them.
+//! 20.10).
+//!
+//! Both ways the files travel as **records**, one per file, folder or
+//! symbolic link: `<kind> <mode> <mtime> <size> <name>\n<size bytes>`,
+//! `kind` `f` (the bytes are the file's), `d` (none) or `l` (the bytes are
+//! the link's target), `mode` octal, `mtime` in whole seconds, `name` a
+//! relative path (no newline).
+//!
+//! In: an archive packed by [`crate::copy`] of up to [`WRITE_WARM_MAX`] is
+//! turned into records ([`records`]) that [`WRITE_FILES`] writes, as the
+//! container's user, where the engine would have unpacked them.
 //! Out: [`READ_FILE`] writes a regular file's bytes to the call's stdout
-//! (through links, as `open` does); anything else (a folder, a file the
-//! user cannot read) is left to the engine, which reads as root.
-//! [`READ_TREE`] writes a file, folder or link as records, which
-//! [`archive`] turns into the archive the engine would have sent; what
-//! the records cannot hold as the engine's archive does (a hard link, a
-//! special file, anything the user cannot read) is left to the engine.
+//! (through links, as `open` does); [`READ_TREE`] writes a file, folder or
+//! link as records, which [`archive`] turns into the archive the engine
+//! would have sent. What they cannot read as the engine would (a hard
+//! link, a special file, a file the user cannot read) is left to the
+//! engine, which reads as root.
 
 use crate::copy;
 use crate::error::{Error, Result};
@@ -45,10 +52,8 @@ while True:
 "#;
 
 /// `python -c READ_TREE <path> <limit>`: what is at `<path>` (a link is
-/// not followed), folders walked, as records on stdout:
-/// `<kind> <mode> <mtime> <size> <name>\n<size bytes>` each, `kind` as in
-/// [`WRITE_FILES`], `mode` octal, `mtime` in whole seconds, `name` the
-/// path's last part, then below it, written as they are read. Exit 2:
+/// not followed), folders walked, as records on stdout (see the module's
+/// doc), named from the path's last part down, written as they are read. Exit 2:
 /// nothing there; exit 3 (what was written is dropped): what only the
 /// engine's archive holds as it should (a hard link, a special file, a
 /// name with a newline), what this user cannot read, or more than
@@ -127,13 +132,11 @@ pub(crate) fn archive(records: &[u8]) -> Option<Vec<u8>> {
     builder.into_inner().ok()
 }
 
-/// `python -c WRITE_FILES <parent>`, the records on stdin:
-/// `<kind> <mode> <size> <name>\n<size bytes>` each, `kind` `f` (a file,
-/// the bytes its contents), `d` (a folder) or `l` (a symbolic link, the
-/// bytes its target), `mode` octal, `name` relative to `<parent>`, which is
-/// made first. As the engine unpacks an archive: an existing folder is
-/// merged with a folder, anything else there replaced, but a folder is
-/// never replaced by a non-folder; folders get their mode last.
+/// `python -c WRITE_FILES <parent>`, records (see the module's doc) on
+/// stdin, named relative to `<parent>`, which is made first. As the engine
+/// unpacks an archive: an existing folder is merged with a folder,
+/// anything else there replaced, but a folder is never replaced by a
+/// non-folder; folders get their mode and time last.
 pub(crate) const WRITE_FILES: &str = r#"import os, stat, sys
 base = sys.argv[1]
 data = sys.stdin.buffer.read()
@@ -141,8 +144,8 @@ os.makedirs(base, exist_ok=True)
 at, folders = 0, []
 while at < len(data):
     end = data.index(b"\n", at)
-    kind, mode, size, name = data[at:end].split(b" ", 3)
-    mode, size = int(mode, 8), int(size)
+    kind, mode, mtime, size, name = data[at:end].split(b" ", 4)
+    mode, mtime, size = int(mode, 8), int(mtime), int(size)
     body, at = data[end + 1:end + 1 + size], end + 1 + size
     path = os.path.join(base, os.fsdecode(name))
     try:
@@ -157,8 +160,9 @@ while at < len(data):
     if kind == b"d":
         if found is None:
             os.mkdir(path, 0o700)
-        folders.append((path, mode))
-    elif kind == b"l":
+        folders.append((path, mode, mtime))
+        continue
+    if kind == b"l":
         os.symlink(os.fsdecode(body), path)
     else:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -169,8 +173,10 @@ while at < len(data):
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-for path, mode in reversed(folders):
+    os.utime(path, (mtime, mtime), follow_symlinks=False)
+for path, mode, mtime in reversed(folders):
     os.chmod(path, mode)
+    os.utime(path, (mtime, mtime))
 "#;
 
 /// The records of `archive` for [`WRITE_FILES`]; `None` when it holds what
@@ -182,7 +188,7 @@ pub(crate) fn records(archive: &[u8]) -> Option<Vec<u8>> {
     for entry in entries.entries().ok()? {
         let mut entry = entry.ok()?;
         let header = entry.header();
-        let mode = header.mode().ok()? & 0o7777;
+        let (mode, mtime) = (header.mode().ok()? & 0o7777, header.mtime().ok()?);
         let kind = match header.entry_type() {
             tar::EntryType::Regular => 'f',
             tar::EntryType::Directory => 'd',
@@ -200,7 +206,8 @@ pub(crate) fn records(archive: &[u8]) -> Option<Vec<u8>> {
         } else {
             std::io::Read::read_to_end(&mut entry, &mut body).ok()?;
         }
-        records.extend_from_slice(format!("{kind} {mode:o} {} ", body.len()).as_bytes());
+        let head = format!("{kind} {mode:o} {mtime} {} ", body.len());
+        records.extend_from_slice(head.as_bytes());
         records.extend_from_slice(&name);
         records.push(b'\n');
         records.extend_from_slice(&body);
@@ -232,23 +239,36 @@ mod tests {
     use crate::copy;
 
     #[test]
-    fn a_file_a_folder_and_a_link_become_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let top = dir.path().join("top");
-        std::fs::create_dir(&top).unwrap();
-        std::fs::write(top.join("data.bin"), [0u8, b'\n', 255]).unwrap();
-        std::os::unix::fs::symlink("data.bin", top.join("link")).unwrap();
-        let archive = copy::tar_path(&top, "top", (1000, 1000)).unwrap();
-        let records = String::from_utf8_lossy(&records(&archive).unwrap()).into_owned();
-        assert!(records.starts_with("d 755 0 top\n"), "{records:?}");
-        assert!(
-            records.contains("f 644 3 top/data.bin\n\0\n\u{fffd}"),
-            "{records:?}"
+    fn a_file_a_folder_and_a_link_become_records_and_back() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut entry = |kind, mode, name: &str, body: &[u8]| {
+            let mut header = copy::header(kind, mode, (1000, 1000));
+            header.set_mtime(1_700_000_000);
+            if kind == tar::EntryType::Symlink {
+                builder.append_link(&mut header, name, "data.bin").unwrap();
+            } else {
+                header.set_size(body.len() as u64);
+                builder.append_data(&mut header, name, body).unwrap();
+            }
+        };
+        entry(tar::EntryType::Directory, 0o755, "top", b"");
+        entry(
+            tar::EntryType::Regular,
+            0o644,
+            "top/data.bin",
+            &[0, b'\n', 255],
         );
-        assert!(
-            records.contains("l 777 8 top/link\ndata.bin"),
-            "{records:?}"
+        entry(tar::EntryType::Symlink, 0o777, "top/link", b"");
+        let made = records(&builder.into_inner().unwrap()).unwrap();
+        let expected: &[u8] = b"d 755 1700000000 0 top\n\
+            f 644 1700000000 3 top/data.bin\n\0\n\xff\
+            l 777 1700000000 8 top/link\ndata.bin";
+        assert_eq!(
+            String::from_utf8_lossy(&made),
+            String::from_utf8_lossy(expected)
         );
+        // And back: the archive of these records gives the same records.
+        assert_eq!(records(&archive(&made).unwrap()).unwrap(), made);
     }
 
     #[test]
