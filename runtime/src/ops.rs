@@ -171,7 +171,10 @@ impl Handle {
     /// records; `None` where the engine's archive is needed (see there), or
     /// the fast path is off.
     async fn tree_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let limit = exec::max_output()?.min(files::TREE_WARM_MAX);
+        let mut limit = exec::max_output()?;
+        if !self.spec().get_options().on_tmpfs(path) {
+            limit = limit.min(files::TREE_WARM_MAX); // the engine streams more
+        }
         let records = self.read_by_python(files::READ_TREE, path, limit).await?;
         match records {
             Some(records) => blocking(move || files::archive(&records)).await,
@@ -180,18 +183,19 @@ impl Handle {
     }
 
     /// What `python -c code <path> <limit>` (a reader of [`files`]) writes
-    /// to stdout, if it can run warm and exits 0; exit 2 is
+    /// to stdout, if it can run warm (or, in a tmpfs mount, which the
+    /// engine's archive API does not reach, at all) and exits 0; exit 2 is
     /// [`Error::NotFound`]; anything else `None` (the engine reads then).
     async fn read_by_python(&self, code: &str, path: &str, limit: u64) -> Result<Option<Vec<u8>>> {
         let leased = self.leased();
         let target = python::Target::Code(code.to_owned());
         let call = PythonCall::new(target, [path.to_owned(), limit.to_string()]);
         let options = ExecOptions::default();
-        if !(self.fast && python::can_run_warm(leased, &call, &options)) {
+        let warm = self.fast && python::can_run_warm(leased, &call, &options);
+        if !(warm || self.spec().get_options().on_tmpfs(path)) {
             return Ok(None);
         }
-        let workdir = self.inner.workdir.clone();
-        let out = python::run_warm(leased.clone(), call, options, workdir).await?;
+        let out = self.python(call, options).await?;
         match out.exit_code {
             0 => Ok(Some(out.stdout)),
             2 => Err(Error::NotFound {
@@ -314,22 +318,35 @@ impl Handle {
 
     /// Creates `parent` (as the container's user) and unpacks `archive` in
     /// it: a small one written by a fast Python call (see [`files`]), else
-    /// through the engine's archive API.
+    /// through the engine's archive API; in a tmpfs mount (which that API
+    /// does not reach) always by a Python call, fast or not.
     async fn upload(&self, parent: String, archive: Vec<u8>) -> Result<()> {
         let leased = self.leased();
+        let on_tmpfs = self.spec().get_options().on_tmpfs(&parent);
         let small = self.fast && archive.len() <= files::WRITE_WARM_MAX;
-        if let Some(records) = small.then(|| files::records(&archive)).flatten() {
+        let records = (small || on_tmpfs)
+            .then(|| files::records(&archive))
+            .flatten();
+        if let Some(records) = records {
             let target = python::Target::Code(files::WRITE_FILES.to_owned());
             let call = PythonCall::new(target, [parent.as_str()]);
             let options = ExecOptions {
                 stdin: Some(records),
                 ..Default::default()
             };
-            if python::can_run_warm(leased, &call, &options) {
-                let workdir = self.inner.workdir.clone();
-                let out = python::run_warm(leased.clone(), call, options, workdir).await?;
+            if on_tmpfs || python::can_run_warm(leased, &call, &options) {
+                let out = self.python(call, options).await?;
                 return files::written(&parent, leased.name(), out);
             }
+        } else if on_tmpfs {
+            return Err(Error::Write {
+                path: parent,
+                container: leased.name().to_owned(),
+                detail: "it is in a tmpfs mount, which the engine's archive API does not \
+                         reach, and the archive holds what only that API writes (a special \
+                         file, a name with a newline)"
+                    .to_owned(),
+            });
         }
         leased
             .lease()

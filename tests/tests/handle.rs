@@ -332,10 +332,12 @@ fn copy_from_gives_the_same_by_a_python_call_as_through_the_engine(py: &PythonCo
     }
 }
 
-/// The engine's archive API does not see into a tmpfs mount (it reads the
-/// container's root file system): a fast Python call does.
+/// The engine's archive API does not reach into a tmpfs mount (it reads and
+/// writes the container's root file system under it): files in and out of
+/// one go by Python calls, fast or (the fast path off) plain execs, large
+/// or small.
 #[test]
-fn files_in_a_tmpfs_mount_come_out_by_a_python_call() {
+fn files_in_a_tmpfs_mount_go_in_and_out_by_python_calls() {
     let spec = matrix_spec()
         .tmpfs("/scratch", "size=16m")
         .env("E2E_HANDLE", "tmpfs");
@@ -345,17 +347,38 @@ fn files_in_a_tmpfs_mount_come_out_by_a_python_call() {
         .unwrap();
     made.assert_success();
     let dir = tempfile::tempdir().unwrap();
-    py.copy_from("/scratch/t", dir.path().join("t")).unwrap();
-    assert_eq!(
-        std::fs::read(dir.path().join("t/a/zero.bin")).unwrap(),
-        (0..=255).collect::<Vec<u8>>()
-    );
-    assert_eq!(py.read_file("/scratch/t/top.txt").unwrap(), b"top");
-    let err = py
-        .with_fast_path(false)
-        .copy_from("/scratch/t", dir.path().join("engine"))
-        .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    let big: Vec<u8> = (0..WARM_WRITE_MAX + 1).map(|i| (i % 251) as u8).collect();
+    for (way, handle) in [("fast", py.clone()), ("exec", py.with_fast_path(false))] {
+        let out = dir.path().join(way);
+        handle.copy_from("/scratch/t", &out).unwrap();
+        assert_eq!(described(&out).len(), 8, "{way}");
+        assert_eq!(
+            std::fs::read(out.join("a/zero.bin")).unwrap(),
+            (0..=255).collect::<Vec<u8>>()
+        );
+        assert_eq!(
+            handle.read_file("/scratch/t/top.txt").unwrap(),
+            b"top",
+            "{way}"
+        );
+        for (name, bytes) in [("small", &b"small"[..]), ("big", &big[..])] {
+            let path = format!("/scratch/{way}/{name}.bin");
+            handle.write_file(&path, bytes).unwrap();
+            let size: usize = py
+                .eval(&format!("__import__('os').path.getsize({path:?})"))
+                .unwrap();
+            assert_eq!(size, bytes.len(), "{path}");
+        }
+        handle.copy_to(&out, "/scratch/back").unwrap();
+        assert_eq!(
+            handle.read_file("/scratch/back/top.txt").unwrap(),
+            b"top",
+            "{way}"
+        );
+        py.exec(["rm", "-r", "/scratch/back"])
+            .unwrap()
+            .assert_success();
+    }
 }
 
 /// Above this, uploads go through the engine's archive API; up to it,
