@@ -79,6 +79,16 @@ pub fn lease_address(py: &python_container_test::PythonContainer) -> std::net::S
     (ip, LEASE_PORT).into()
 }
 
+/// Whether the engine `docker` talks to (`DOCKER_HOST`) is Podman.
+pub fn engine_is_podman() -> bool {
+    docker(&[
+        "version",
+        "--format",
+        "{{range .Server.Components}}{{.Name}},{{end}}",
+    ])
+    .contains("Podman")
+}
+
 /// Ids of the containers (any state) with all these labels.
 pub fn containers_with(labels: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("docker");

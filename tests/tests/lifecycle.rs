@@ -447,12 +447,7 @@ fn a_moved_tag_gets_a_container_of_the_image_it_names_now() {
         let from_listing = log.contains("as the engine's listing shows it");
         (id.expect("the probe prints id="), from_listing, log)
     };
-    let on_podman = docker(&[
-        "version",
-        "--format",
-        "{{range .Server.Components}}{{.Name}},{{end}}",
-    ])
-    .contains("Podman");
+    let on_podman = python_container_test_e2e::engine_is_podman();
     let over_tcp =
         std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"));
     let listing_read = !on_podman && !over_tcp;
