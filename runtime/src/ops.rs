@@ -159,9 +159,10 @@ impl Handle {
         }
     }
 
-    /// The bytes of the regular file `path` by a fast Python call; `None`
-    /// where it is not one the container's user can read within the
-    /// limits, or the fast path is off (the engine reads it then).
+    /// The bytes of the regular file `path` by a Python call (see
+    /// [`read_by_python`](Self::read_by_python)); `None` where it is not one
+    /// the container's user can read within the limits, or the fast path is
+    /// off (the engine reads it then).
     async fn read_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let limit = exec::max_output()?.min(copy::READ_FILE_LIMIT);
         self.read_by_python(files::READ_FILE, path, limit).await
@@ -169,7 +170,8 @@ impl Handle {
 
     /// The archive of what is at `path`, made from [`files::READ_TREE`]'s
     /// records; `None` where the engine's archive is needed (see there), or
-    /// the fast path is off.
+    /// the fast path is off (outside a tmpfs mount: see
+    /// [`read_by_python`](Self::read_by_python)).
     async fn tree_warm(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let mut limit = exec::max_output()?;
         if !self.spec().get_options().on_tmpfs(path) {
