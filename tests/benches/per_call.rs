@@ -148,15 +148,18 @@ fn floors(py: &PythonContainer, n: usize) {
     );
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let calls = (n / 2).max(50);
-    let (busy_before, own_before) = (busy_ms(), own_ms());
+    let (busy_before, own_before) = (driver::cpus_busy(), own_ms());
     let split_before = cpu_split::sample_of(vec![py.id().to_owned()]);
     for _ in 0..calls {
         py.python("pass").expect("runs").assert_success();
     }
     let split = cpu_split::sample_of(vec![py.id().to_owned()]).since(&split_before);
     let per = |used: f64| used / calls as f64;
-    let (per_call, own) = (per(busy_ms() - busy_before), per(own_ms() - own_before));
     let part = |d: Duration| per(d.as_secs_f64() * 1000.0);
+    let (per_call, own) = (
+        part(driver::cpus_busy() - busy_before),
+        per(own_ms() - own_before),
+    );
     println!("floors, measured now (a fresh process per call, as a fresh `python -c` would be):");
     println!(
         "  fork of the container's warm interpreter (n = {forks}): {ran:.3} ms until the child \
@@ -183,23 +186,6 @@ fn floors(py: &PythonContainer, n: usize) {
 fn own_ms() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     (driver::stat_ticks(&stat, 11, 2) * driver::TICK_MS) as f64
-}
-
-/// The CPU time all CPUs have spent busy since boot, in ms (`/proc/stat`:
-/// user, nice, system, irq, softirq).
-fn busy_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: f64 = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .enumerate()
-        .filter(|(i, _)| matches!(i, 0 | 1 | 2 | 5 | 6))
-        .filter_map(|(_, v)| v.parse::<f64>().ok())
-        .sum();
-    ticks * 1000.0 / 100.0
 }
 
 /// `write_file`, then `read_file`, of a small file (`PCT_BENCH_WRITE_BYTES`,
