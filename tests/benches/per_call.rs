@@ -128,32 +128,80 @@ median = lambda xs: sorted(xs)[len(xs) // 2] * 1000
 print(median([t[0] for t in times]), median([t[1] for t in times]))
 "#;
 
+/// The fork server's page faults so far, its own and those of the children
+/// it reaped (a call's process is a child of it: `os.getppid()`), and their
+/// CPU in ms, from its `/proc/<pid>/stat` (minflt, cminflt, utime + stime,
+/// cutime + cstime).
+const SERVER_STAT: &str = r#"
+import os
+with open("/proc/%d/stat" % os.getppid()) as f:
+    fields = [int(x) for x in f.read().rsplit(")", 1)[1].split()[7:15]]
+ms = 1000 / os.sysconf("SC_CLK_TCK")
+print(fields[0], fields[1], (fields[4] + fields[5]) * ms, (fields[6] + fields[7]) * ms)
+"#;
+
+/// The CPU of one copy-on-write page fault in the container: a child of
+/// this process writes to `n` pages it shares with it, against a child that
+/// only reads them (medians of 5; µs per fault).
+const COW_FAULT: &str = r#"
+import os, time
+pages = bytearray(4096 * n)
+for i in range(0, len(pages), 4096):
+    pages[i] = 1
+def child(write):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        start = time.thread_time()
+        for i in range(0, len(pages), 4096):
+            if write:
+                pages[i] = 2
+            else:
+                pages[i]
+        os.write(w, b"%.9f" % (time.thread_time() - start))
+        os._exit(0)
+    os.close(w)
+    took = float(os.read(r, 64))
+    os.waitpid(pid, 0)
+    os.close(r)
+    return took
+each = sorted((child(True) - child(False)) / n * 1e6 for _ in range(5))
+print(each[2])
+"#;
+
+/// Runs `code` (a snippet that prints numbers) in the container; its
+/// numbers (NaN for one that is not a number; at least four).
+fn numbers(py: &PythonContainer, code: &str) -> Vec<f64> {
+    let out = py.python(code).expect("runs");
+    out.assert_success();
+    let mut numbers: Vec<f64> = out
+        .stdout_str()
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN))
+        .collect();
+    numbers.resize(numbers.len().max(4), f64::NAN);
+    numbers
+}
+
 /// What no Python call that starts a fresh process can go below, measured
 /// now: a fork of the container's warm interpreter (its latency and, with
 /// its exit and reaping, its cost), and the machine's CPU per
-/// `py.python("pass")` back to back against the CPUs there are.
+/// `py.python("pass")` back to back against the CPUs there are, and the
+/// page faults in it.
 fn floors(py: &PythonContainer, n: usize) {
     let forks = (n / 4).max(20);
-    let out = py
-        .python(&format!("n = {forks}\n{FORK_FLOOR}"))
-        .expect("runs");
-    out.assert_success();
-    let text = out.stdout_str();
-    let mut fields = text
-        .split_whitespace()
-        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN));
-    let (ran, reaped) = (
-        fields.next().unwrap_or(f64::NAN),
-        fields.next().unwrap_or(f64::NAN),
-    );
+    let fork = numbers(py, &format!("n = {forks}\n{FORK_FLOOR}"));
+    let (ran, reaped) = (fork[0], fork[1]);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let calls = (n / 2).max(50);
+    let server_before = numbers(py, SERVER_STAT);
     let (busy_before, own_before) = (driver::cpus_busy(), own_ms());
     let split_before = cpu_split::sample_of(vec![py.id().to_owned()]);
     for _ in 0..calls {
         py.python("pass").expect("runs").assert_success();
     }
     let split = cpu_split::sample_of(vec![py.id().to_owned()]).since(&split_before);
+    let server_after = numbers(py, SERVER_STAT);
     let per = |used: f64| used / calls as f64;
     let part = |d: Duration| per(d.as_secs_f64() * 1000.0);
     let (per_call, own) = (
@@ -179,6 +227,24 @@ fn floors(py: &PythonContainer, n: usize) {
         part(split.engine),
         part(split.storage),
         per_call - own - part(split.containers) - part(split.engine) - part(split.storage)
+    );
+    // The probe's own process, and the one before it, are not in the
+    // counts: calls + 1 processes were reaped between the two reads.
+    let server_part = |i: usize| (server_after[i] - server_before[i]) / (calls + 1) as f64;
+    let (server, children) = (server_part(0), server_part(1));
+    let (server_ms, children_ms) = (server_part(2), server_part(3));
+    println!(
+        "    the container's part: the calls' processes {children_ms:.3} ms, the fork server \
+         {server_ms:.3} ms, the agent (and the rest) {:.3} ms (from /proc, in clock ticks)",
+        part(split.containers) - children_ms - server_ms
+    );
+    let cow_us = numbers(py, &format!("n = 2000\n{COW_FAULT}"))[0];
+    println!(
+        "  page faults per call: the call's process {children:.0}, the fork server {server:.0} \
+         (its own pages, shared with the child it forked); a copy-on-write fault costs \
+         {cow_us:.2} µs of CPU here (a child writing to 2000 pages of its parent's), so the \
+         faults alone are about {:.3} ms of the container's CPU per call",
+        (children + server) * cow_us / 1000.0
     );
 }
 
