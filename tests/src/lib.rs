@@ -79,6 +79,23 @@ pub fn lease_address(py: &python_container_test::PythonContainer) -> std::net::S
     (ip, LEASE_PORT).into()
 }
 
+/// How many processes in the container of `py` run the exec lease's relay.
+/// (Processes come and go while it looks, other tests' calls in a shared
+/// container among them: one gone before its command line is read is not
+/// counted.)
+pub fn relays(py: &python_container_test::PythonContainer) -> usize {
+    const COUNT: &str = "import os\nn = 0\nfor p in os.listdir('/proc'):\n    \
+        try:\n        with open('/proc/%s/cmdline' % p, 'rb') as f:\n            \
+        n += b'python-container-test relay:' in f.read()\n    \
+        except (OSError, ValueError):\n        pass\nprint(n)";
+    let out = py.python(COUNT).expect("the relays are counted");
+    out.assert_success();
+    let text = out.stdout_str();
+    text.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("a count of relays, not {text:?}: {e}"))
+}
+
 /// Whether the engine `docker` talks to (`DOCKER_HOST`) is Podman.
 pub fn engine_is_podman() -> bool {
     docker(&[

@@ -11,7 +11,7 @@
 //! this process at this container's address on that network.
 
 use python_container_test::{ContainerSpec, PythonContainer, Service};
-use python_container_test_e2e::{assert_container_reaches_this_process, http_get, IMAGE};
+use python_container_test_e2e::{assert_container_reaches_this_process, http_get, relays, IMAGE};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -40,11 +40,6 @@ fn host_override() -> Option<String> {
         .filter(|v| !v.trim().is_empty())
 }
 
-/// How many processes in the container run the exec lease's relay.
-const COUNT_RELAYS: &str =
-    "sum(b'python-container-test relay:' in open(f'/proc/{p}/cmdline', 'rb').read() \
-    for p in __import__('os').listdir('/proc') if p.isdigit())";
-
 #[test]
 fn a_lease_is_taken_and_python_runs() {
     let started = Instant::now();
@@ -52,7 +47,7 @@ fn a_lease_is_taken_and_python_runs() {
     let acquired = started.elapsed();
     let v: Vec<i64> = py.eval("[i * i for i in range(4)]").unwrap();
     assert_eq!(v, [0, 1, 4, 9]);
-    let relays: usize = py.eval(COUNT_RELAYS).unwrap();
+    let relays = relays(&py);
     println!(
         "in container: {}, acquire {acquired:?}, relays {relays}",
         in_container()

@@ -8,7 +8,7 @@
 use python_container_test::{
     python_container_test, AsyncPythonContainer, ContainerSpec, Error, PythonContainer, Session,
 };
-use python_container_test_e2e::{matrix_spec, unique_scope, IMAGE, OFFICIAL_IMAGE};
+use python_container_test_e2e::{matrix_spec, relays, unique_scope, IMAGE, OFFICIAL_IMAGE};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -349,11 +349,6 @@ fn own_spec(value: &str) -> ContainerSpec {
     ContainerSpec::image(IMAGE).env(OWN_VAR, value)
 }
 
-/// Prints how many processes in the container run the exec lease's relay.
-const COUNT_RELAYS: &str = "import os\nn = 0\nfor p in os.listdir('/proc'):\n    \
-    try:\n        n += b'python-container-test relay:' in open('/proc/%s/cmdline' % p, 'rb').read()\n    \
-    except OSError:\n        pass\nprint(n)";
-
 /// The child: opens a session in the container of [`CHILD_VAR`]'s spec,
 /// prints its pid and its lease's relays, then keeps the session busy until
 /// it is killed.
@@ -367,14 +362,8 @@ fn session_holder() {
     let s = py.session().unwrap();
     s.exec("x = 41").unwrap();
     assert_eq!(s.eval::<i64>("x + 1").unwrap(), 42);
-    let relays = py.python(COUNT_RELAYS).unwrap().stdout_str();
-    println!("session pid={} relays={}", s.pid(), relays.trim());
+    println!("session pid={} relays={}", s.pid(), relays(&py));
     s.exec("import time; time.sleep(600)").unwrap();
-}
-
-fn relays(py: &PythonContainer) -> u64 {
-    let out = py.python(COUNT_RELAYS).unwrap().stdout_str();
-    out.trim().parse().unwrap()
 }
 
 /// Starts [`session_holder`] with the lease mode `lease` (unset: the
@@ -414,8 +403,8 @@ fn sigkill_leaves_no_session(lease: Option<&str>) {
         .unwrap();
     if lease == Some("exec") {
         // The child's lease is the one more relay in the container.
-        let relays = relays_before + 1;
-        assert!(line.ends_with(&format!("relays={relays}")), "{line}");
+        let expected = relays_before + 1;
+        assert!(line.ends_with(&format!("relays={expected}")), "{line}");
     }
     std::thread::sleep(Duration::from_millis(300)); // into its sleep
     assert!(alive(&py, pid));
