@@ -79,16 +79,26 @@ pub fn lease_address(py: &python_container_test::PythonContainer) -> std::net::S
     (ip, LEASE_PORT).into()
 }
 
-/// How many processes in the container of `py` run the exec lease's relay.
-/// (Processes come and go while it looks, other tests' calls in a shared
-/// container among them: one gone before its command line is read is not
-/// counted.)
+/// Python that prints how many processes in its container run the exec
+/// lease's relay. Processes come and go while it looks (other tests' calls
+/// in a shared container among them): one gone before its command line is
+/// read is not counted.
+pub const COUNT_RELAYS: &str = r#"
+import os
+n = 0
+for pid in os.listdir("/proc"):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            n += b"python-container-test relay:" in f.read()
+    except OSError:
+        pass
+print(n)
+"#;
+
+/// How many processes in the container of `py` run the exec lease's relay
+/// ([`COUNT_RELAYS`]).
 pub fn relays(py: &python_container_test::PythonContainer) -> usize {
-    const COUNT: &str = "import os\nn = 0\nfor p in os.listdir('/proc'):\n    \
-        try:\n        with open('/proc/%s/cmdline' % p, 'rb') as f:\n            \
-        n += b'python-container-test relay:' in f.read()\n    \
-        except (OSError, ValueError):\n        pass\nprint(n)";
-    let out = py.python(COUNT).expect("the relays are counted");
+    let out = py.python(COUNT_RELAYS).expect("the relays are counted");
     out.assert_success();
     let text = out.stdout_str();
     text.trim()

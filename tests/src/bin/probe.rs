@@ -15,19 +15,6 @@ use python_container_test::{ContainerSpec, PythonContainer};
 use std::io::Write;
 use std::time::Duration;
 
-/// Prints how many processes in the container run the exec lease's relay.
-const COUNT_RELAYS: &str = r#"
-import os
-n = 0
-for pid in os.listdir("/proc"):
-    try:
-        with open("/proc/%s/cmdline" % pid, "rb") as f:
-            n += b"python-container-test relay:" in f.read()
-    except OSError:
-        pass
-print(n)
-"#;
-
 /// What the command line asks for.
 struct Args {
     spec: ContainerSpec,
@@ -84,7 +71,7 @@ fn acquire(spec: ContainerSpec) -> PythonContainer {
     };
     println!("id={}", py.id());
     println!("workdir={}", py.workdir());
-    match py.python(COUNT_RELAYS) {
+    match py.python(python_container_test_e2e::COUNT_RELAYS) {
         Ok(out) => println!("relays={}", out.stdout_str().trim()),
         Err(e) => println!("error=counting relays: {e}"),
     }
