@@ -10,6 +10,9 @@
 //! already running (no fork). `PCT_BENCH_N` calls of each (default 1000),
 //! after a tenth as many unmeasured. `PCT_BENCH_ONLY=0|1|2` makes only
 //! the first, second or third call (to count instructions with callgrind).
+//! Then the floors of a call (see `floors`): what a fresh process costs
+//! the kernel, and what a round trip to a running interpreter costs, on
+//! the CPUs there are.
 //! Then `write_file` and `read_file` of a small file (`PCT_BENCH_WRITE_BYTES`,
 //! default 5), and `copy_from` of its folder, by a fast Python call and
 //! through the engine's archive API (the fast path off), a tenth as many,
@@ -21,7 +24,7 @@ mod cpu_split;
 #[path = "../suites/driver.rs"]
 mod driver;
 
-use python_container_test::{ContainerSpec, PythonContainer};
+use python_container_test::{ContainerSpec, PythonContainer, Session};
 use python_container_test_e2e::IMAGE;
 use std::time::{Duration, Instant};
 
@@ -99,7 +102,7 @@ fn main() {
     for (label, _, times) in &calls {
         row(label, times, ("session.eval", floor));
     }
-    floors(&py, n);
+    floors(&py, &session, n);
     writes(&py, (n / 10).max(1));
 }
 
@@ -129,15 +132,19 @@ print(median([t[0] for t in times]), median([t[1] for t in times]))
 "#;
 
 /// The fork server's page faults so far, its own and those of the children
-/// it reaped (a call's process is a child of it: `os.getppid()`), and their
-/// CPU in ms, from its `/proc/<pid>/stat` (minflt, cminflt, utime + stime,
-/// cutime + cstime).
+/// it reaped (a call's process is a child of it: `os.getppid()`), and the
+/// CPU in ms, user and kernel apart, of the fork server, of its reaped
+/// children and of the agent (the fork server's parent), from their
+/// `/proc/<pid>/stat` (minflt, cminflt, utime, stime, cutime, cstime).
 const SERVER_STAT: &str = r#"
 import os
-with open("/proc/%d/stat" % os.getppid()) as f:
-    fields = [int(x) for x in f.read().rsplit(")", 1)[1].split()[7:15]]
+def stat(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return [int(x) for x in f.read().rsplit(")", 1)[1].split()[1:]]  # from ppid on
 ms = 1000 / os.sysconf("SC_CLK_TCK")
-print(fields[0], fields[1], (fields[4] + fields[5]) * ms, (fields[6] + fields[7]) * ms)
+server = stat(os.getppid())
+agent = stat(server[0])
+print(server[6], server[7], *[t * ms for t in server[10:14] + agent[10:12]])
 "#;
 
 /// The CPU of one copy-on-write page fault in the container: a child of
@@ -183,68 +190,119 @@ fn numbers(py: &PythonContainer, code: &str) -> Vec<f64> {
     numbers
 }
 
+/// The container's CPU and page faults over `calls` calls back to back.
+struct CallCost {
+    /// CPU of all CPUs per call, in ms.
+    all: f64,
+    /// This process's part.
+    own: f64,
+    /// The parts of the container, the engine's daemons and its storage driver.
+    split: [f64; 3],
+    /// The calls' processes, the fork server, the agent: CPU in ms.
+    processes: [f64; 3],
+    /// Page faults of a call's process and of the fork server.
+    faults: [f64; 2],
+}
+
 /// What no Python call that starts a fresh process can go below, measured
 /// now: a fork of the container's warm interpreter (its latency and, with
-/// its exit and reaping, its cost), and the machine's CPU per
-/// `py.python("pass")` back to back against the CPUs there are, and the
-/// page faults in it.
-fn floors(py: &PythonContainer, n: usize) {
+/// its exit and reaping, its cost), the machine's CPU per
+/// `py.python("pass")` back to back and where it goes, the page faults in
+/// it and their cost, and the CPU of a round trip to a running interpreter
+/// (`session.eval`). Prints the floor they add up to.
+fn floors(py: &PythonContainer, session: &Session, n: usize) {
     let forks = (n / 4).max(20);
     let fork = numbers(py, &format!("n = {forks}\n{FORK_FLOOR}"));
     let (ran, reaped) = (fork[0], fork[1]);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let calls = (n / 2).max(50);
-    let server_before = numbers(py, SERVER_STAT);
-    let (busy_before, own_before) = (driver::cpus_busy(), own_ms());
-    let split_before = cpu_split::sample_of(vec![py.id().to_owned()]);
-    for _ in 0..calls {
-        py.python("pass").expect("runs").assert_success();
-    }
-    let split = cpu_split::sample_of(vec![py.id().to_owned()]).since(&split_before);
-    let server_after = numbers(py, SERVER_STAT);
-    let per = |used: f64| used / calls as f64;
-    let part = |d: Duration| per(d.as_secs_f64() * 1000.0);
-    let (per_call, own) = (
-        part(driver::cpus_busy() - busy_before),
-        per(own_ms() - own_before),
-    );
+    let cost = call_cost(py, calls);
+    // More of them: a round trip is short, and the CPU counts are in ticks.
+    let round_trip = cpu_per_call(calls * 4, || {
+        assert_eq!(session.eval::<i64>("1").expect("evals"), 1);
+    });
+    let cow_us = numbers(py, &format!("n = 2000\n{COW_FAULT}"))[0];
+    let faults_ms = (cost.faults[0] + cost.faults[1]) * cow_us / 1000.0;
     println!("floors, measured now (a fresh process per call, as a fresh `python -c` would be):");
     println!(
         "  fork of the container's warm interpreter (n = {forks}): {ran:.3} ms until the child \
          runs, {reaped:.3} ms until it has exited and been reaped"
     );
+    print_cost(&cost, calls, cpus);
     println!(
-        "  the machine's CPU per py.python(\"pass\") back to back (n = {calls}): {per_call:.3} ms \
-         on all CPUs / {cpus} CPUs = {:.3} ms, the least a call can take when calls follow one \
-         another",
-        per_call / cpus as f64
+        "  page faults per call: the call's process {:.0}, the fork server {:.0} (its own pages, \
+         shared with the child it forked); a copy-on-write fault costs {cow_us:.2} µs of CPU \
+         here (a child writing to 2000 pages of its parent's), so the faults alone are about \
+         {faults_ms:.3} ms of the container's CPU per call",
+        cost.faults[0], cost.faults[1]
     );
+    let kernel = reaped + faults_ms;
     println!(
-        "    of which: this process {own:.3} ms, the container {:.3} ms (the agent, the fork \
-         server, the calls' processes), the engine's daemons {:.3} ms, its storage driver {:.3} \
-         ms; the rest (the kernel's network and interrupts) {:.3} ms",
-        part(split.containers),
-        part(split.engine),
-        part(split.storage),
-        per_call - own - part(split.containers) - part(split.engine) - part(split.storage)
+        "  the floor: a fresh process costs the kernel {kernel:.3} ms of CPU (its fork and exit, \
+         {reaped:.3}, and its page faults, {faults_ms:.3}), and a round trip to a running \
+         interpreter (session.eval(\"1\") back to back, n = {}) {round_trip:.3} ms on all \
+         CPUs: together {:.3} ms / {cpus} CPUs = {:.3} ms a call back to back, before the call's \
+         own Python runs",
+        calls * 4,
+        kernel + round_trip,
+        (kernel + round_trip) / cpus
     );
+}
+
+/// The machine's CPU (all CPUs, ms) per call of `call`, `calls` times.
+fn cpu_per_call(calls: usize, mut call: impl FnMut()) -> f64 {
+    let before = driver::cpus_busy();
+    for _ in 0..calls {
+        call();
+    }
+    (driver::cpus_busy() - before).as_secs_f64() * 1000.0 / calls as f64
+}
+
+/// What `calls` of `py.python("pass")` back to back cost, and where.
+fn call_cost(py: &PythonContainer, calls: usize) -> CallCost {
+    let ids = || vec![py.id().to_owned()];
+    let (stat_before, own_before) = (numbers(py, SERVER_STAT), own_ms());
+    let split_before = cpu_split::sample_of(ids());
+    let all = cpu_per_call(calls, || {
+        py.python("pass").expect("runs").assert_success();
+    });
+    let split = cpu_split::sample_of(ids()).since(&split_before);
+    let (stat_after, own_after) = (numbers(py, SERVER_STAT), own_ms());
     // The probe's own process, and the one before it, are not in the
     // counts: calls + 1 processes were reaped between the two reads.
-    let server_part = |i: usize| (server_after[i] - server_before[i]) / (calls + 1) as f64;
-    let (server, children) = (server_part(0), server_part(1));
-    let (server_ms, children_ms) = (server_part(2), server_part(3));
+    let stat = |i: usize| (stat_after[i] - stat_before[i]) / (calls + 1) as f64;
+    let cpu = |i: usize| stat(i) + stat(i + 1);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0 / calls as f64;
+    CallCost {
+        all,
+        own: (own_after - own_before) / calls as f64,
+        split: [ms(split.containers), ms(split.engine), ms(split.storage)],
+        processes: [cpu(4), cpu(2), cpu(6)],
+        faults: [stat(1), stat(0)],
+    }
+}
+
+/// Prints the CPU of a call back to back, and where it goes.
+fn print_cost(cost: &CallCost, calls: usize, cpus: f64) {
+    let [containers, engine, storage] = cost.split;
+    let [children, server, agent] = cost.processes;
     println!(
-        "    the container's part: the calls' processes {children_ms:.3} ms, the fork server \
-         {server_ms:.3} ms, the agent (and the rest) {:.3} ms (from /proc, in clock ticks)",
-        part(split.containers) - children_ms - server_ms
+        "  the machine's CPU per py.python(\"pass\") back to back (n = {calls}): {:.3} ms on all \
+         CPUs / {cpus} CPUs = {:.3} ms, the least a call can take when calls follow one another",
+        cost.all,
+        cost.all / cpus
     );
-    let cow_us = numbers(py, &format!("n = 2000\n{COW_FAULT}"))[0];
     println!(
-        "  page faults per call: the call's process {children:.0}, the fork server {server:.0} \
-         (its own pages, shared with the child it forked); a copy-on-write fault costs \
-         {cow_us:.2} µs of CPU here (a child writing to 2000 pages of its parent's), so the \
-         faults alone are about {:.3} ms of the container's CPU per call",
-        (children + server) * cow_us / 1000.0
+        "    of which: this process {:.3} ms, the container {containers:.3} ms, the engine's \
+         daemons {engine:.3} ms, its storage driver {storage:.3} ms; the rest (the kernel's \
+         network and interrupts) {:.3} ms",
+        cost.own,
+        cost.all - cost.own - containers - engine - storage
+    );
+    println!(
+        "    the container's part: the calls' processes {children:.3} ms, the fork server \
+         {server:.3} ms, the agent {agent:.3} ms, the rest {:.3} ms (from /proc, in clock ticks)",
+        containers - children - server - agent
     );
 }
 
