@@ -22,6 +22,25 @@ fn unknown_image_names_the_image_and_the_bootstrap() {
 }
 
 #[test]
+fn a_users_missing_image_is_told_how_to_get_it_within_seconds() {
+    let image = "registry.invalid/team/no-such-image:1";
+    let started = Instant::now();
+    let err = PythonContainer::start(ContainerSpec::image(image)).unwrap_err();
+    let text = err.to_string();
+    assert!(started.elapsed() < Duration::from_secs(20), "{text}");
+    assert!(
+        text.contains(image) && text.contains("could not be pulled"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("docker pull {image}")), "{text}");
+    assert!(
+        !text.contains("build-images.sh"),
+        "not this project's image: {text}"
+    );
+    assert!(containers_of_image(image).is_empty());
+}
+
+#[test]
 fn image_without_python_is_a_clear_error_and_leaves_nothing() {
     let err = PythonContainer::start(ContainerSpec::image(NO_PYTHON_IMAGE)).unwrap_err();
     let text = err.to_string();
