@@ -32,9 +32,10 @@ _value_fd = os.dup(1)
 os.dup2(2, 1)
 try:
     _value = eval(compile(sys.argv[1], "<eval>", "eval"), {"__name__": "__main__"})
-except BaseException:
+except BaseException as _error:
+    # From the expression's frame on: this wrapper's own is not the user's.
     import traceback
-    traceback.print_exc()
+    traceback.print_exception(type(_error), _error, _error.__traceback__.tb_next)
     sys.exit(1)
 def _key(k):
     if isinstance(k, str):

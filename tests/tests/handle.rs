@@ -159,13 +159,27 @@ fn eval_returns_serde_values(py: &PythonContainer) {
 
 #[python_container_test(fixture = matrix_spec)]
 fn eval_exception_carries_the_traceback(py: &PythonContainer) {
-    let err = py.eval::<i64>("1 / 0").unwrap_err();
-    assert!(matches!(err, Error::Python { .. }), "{err:?}");
-    let text = err.to_string();
-    assert!(
-        text.contains("Traceback") && text.contains("ZeroDivisionError"),
-        "{text}"
-    );
+    for handle in [py.clone(), py.with_fast_path(false)] {
+        let err = handle.eval::<i64>("1 / 0").unwrap_err();
+        assert!(matches!(err, Error::Python { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Traceback") && text.contains("ZeroDivisionError"),
+            "{text}"
+        );
+        // From the expression's frame on: the wrapper's is not the user's.
+        assert!(text.contains("File \"<eval>\", line 1"), "{text}");
+        assert!(
+            !text.contains("_value = eval(") && !text.contains("File \"<string>\""),
+            "{text}"
+        );
+        let err = handle.eval::<i64>("1 +").unwrap_err().to_string();
+        assert!(
+            err.contains("SyntaxError") && err.contains("<eval>"),
+            "{err}"
+        );
+        assert!(!err.contains("_value = eval("), "{err}");
+    }
 }
 
 #[python_container_test(fixture = matrix_spec)]
