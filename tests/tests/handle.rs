@@ -183,6 +183,15 @@ fn eval_exception_carries_the_traceback(py: &PythonContainer) {
 }
 
 #[python_container_test(fixture = matrix_spec)]
+fn eval_of_an_integer_wider_than_64_bits(py: &PythonContainer) {
+    assert_eq!(py.eval::<u128>("2**70").unwrap(), 1u128 << 70);
+    assert_eq!(py.eval::<i128>("-2**100").unwrap(), -(1i128 << 100));
+    let err = py.eval::<u64>("2**70").unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("1180591620717411303424"), "{err}");
+}
+
+#[python_container_test(fixture = matrix_spec)]
 fn eval_of_a_value_json_cannot_hold_is_a_clear_error(py: &PythonContainer) {
     let err = py.eval::<serde_json::Value>("{1, 2}").unwrap_err();
     assert!(matches!(err, Error::NotJson { .. }), "{err:?}");
