@@ -151,6 +151,25 @@ fn unreachable_docker_fails_within_seconds() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
+#[test]
+fn an_engine_address_that_refuses_says_so() {
+    // A port nobody listens on: the client's own error ("client error
+    // (Connect)") is not enough; its cause is said too.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = probe(env!("CARGO_BIN_EXE_probe"), "refused", 1.0)
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("Docker is not reachable"), "{stdout}");
+    assert!(stdout.contains("Connection refused"), "{stdout}");
+}
+
 /// A PID 1 that stops at once (here the spec's `python` is `false`): a
 /// clear error after a few tries, within seconds, and no container left
 /// (each one auto-removed), not two minutes of containers made anew.
