@@ -23,7 +23,8 @@ pub fn run_test<R: TestOutcome>(
     let handle = match PythonContainer::for_test(spec, test_name) {
         Ok(handle) => handle,
         Err(e) => panic!(
-            "python-container-test: no container of image `{image}` for test `{test_name}`: {e}"
+            "python-container-test: no container of image `{image}` for test `{test_name}`: {}",
+            python_container_test_fixtures::with_causes(&e)
         ),
     };
     match catch_unwind(AssertUnwindSafe(|| body(&handle))) {
