@@ -633,3 +633,31 @@ fn numpy_preloaded_gives_the_same_results(py: &PythonContainer) {
         fast.python(draw).unwrap().stdout
     );
 }
+
+/// What data pipelines do in a call: pools of processes (the image's
+/// default start method: fork, or forkserver from 3.14 on; and spawn),
+/// an executor, a subprocess and a thread, the same both ways.
+#[python_container_test(fixture = matrix_spec)]
+fn processes_and_threads_of_a_call(py: &PythonContainer) {
+    let code = r#"
+import concurrent.futures as cf, multiprocessing as mp, subprocess, sys, threading
+if __name__ == "__main__":
+    with mp.Pool(2) as pool:
+        print(mp.get_start_method() in ("fork", "forkserver"), pool.map(abs, [-1, -2]))
+    with mp.get_context("spawn").Pool(1) as pool:
+        print("spawn", pool.map(abs, [-3]))
+    with cf.ProcessPoolExecutor(2) as ex:
+        print("executor", list(ex.map(abs, [-4, -5])))
+    child = subprocess.run([sys.executable, "-c", "print(6)"], capture_output=True, text=True)
+    print("subprocess", child.stdout.strip())
+    thread = threading.Thread(target=print, args=("thread",))
+    thread.start()
+    thread.join()
+"#;
+    let out = both(py, |p| p.python(code));
+    out.assert_success();
+    assert_eq!(
+        out.stdout_str(),
+        "True [1, 2]\nspawn [3]\nexecutor [4, 5]\nsubprocess 6\nthread\n"
+    );
+}
