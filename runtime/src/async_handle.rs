@@ -137,8 +137,18 @@ impl AsyncPythonContainer {
 
     /// Evaluates a Python expression and returns its value, through JSON.
     pub async fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
+        self.eval_with(expr, ExecOptions::default()).await
+    }
+
+    /// Evaluates a Python expression with options (see
+    /// [`PythonContainer::eval_with`]).
+    pub async fn eval_with<T: DeserializeOwned>(
+        &self,
+        expr: &str,
+        options: ExecOptions,
+    ) -> Result<T> {
         let call = PythonCall::eval(expr);
-        let out = fixtures::spawn(self.handle.python(call, ExecOptions::default())).await?;
+        let out = fixtures::spawn(self.handle.python(call, options)).await?;
         python::decode_eval(expr, out)
     }
 

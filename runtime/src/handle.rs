@@ -153,8 +153,23 @@ impl PythonContainer {
     /// # Ok(()) }
     /// ```
     pub fn eval<T: DeserializeOwned>(&self, expr: &str) -> Result<T> {
+        self.eval_with(expr, ExecOptions::default())
+    }
+
+    /// Evaluates a Python expression with options (a timeout, env, workdir,
+    /// user, stdin), as [`python_with`](Self::python_with) runs code.
+    ///
+    /// ```no_run
+    /// # use python_container_test::ExecOptions;
+    /// # use std::time::Duration;
+    /// # fn f(py: &python_container_test::PythonContainer) -> python_container_test::Result<()> {
+    /// let options = ExecOptions { timeout: Some(Duration::from_secs(5)), ..Default::default() };
+    /// let answer: i64 = py.eval_with("__import__('model').answer()", options)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn eval_with<T: DeserializeOwned>(&self, expr: &str, options: ExecOptions) -> Result<T> {
         let call = PythonCall::eval(expr);
-        let out = fixtures::block_on(self.handle.python(call, ExecOptions::default()))?;
+        let out = fixtures::block_on(self.handle.python(call, options))?;
         python::decode_eval(expr, out)
     }
 

@@ -43,6 +43,18 @@ async fn fetch_from_python(py: &AsyncPythonContainer, port: u16) -> String {
     .unwrap()
 }
 
+#[python_container_test(fixture = matrix_spec)]
+async fn eval_with_a_timeout(py: &AsyncPythonContainer) {
+    let quick = || ExecOptions {
+        timeout: Some(Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let slow = py.eval_with::<i64>("__import__('time').sleep(30) or 1", quick());
+    let err = slow.await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(py.eval_with::<i64>("6 * 7", quick()).await.unwrap(), 42);
+}
+
 #[python_container_test(image = OFFICIAL_IMAGE)]
 async fn python_calls_a_server_on_the_tests_current_thread_runtime(py: &AsyncPythonContainer) {
     let started = Instant::now();

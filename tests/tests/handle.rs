@@ -183,6 +183,31 @@ fn eval_exception_carries_the_traceback(py: &PythonContainer) {
 }
 
 #[python_container_test(fixture = matrix_spec)]
+fn eval_with_options(py: &PythonContainer) {
+    py.write_file("sub/keep", b"").unwrap();
+    let options = ExecOptions {
+        env: vec![("GREETING".into(), "hi".into())],
+        stdin: Some(b"from stdin".to_vec()),
+        workdir: Some("sub".into()),
+        ..Default::default()
+    };
+    let expr = "(__import__('os').environ['GREETING'], __import__('sys').stdin.read(), \
+                __import__('os').getcwd())";
+    let (greeting, input, cwd): (String, String, String) = py.eval_with(expr, options).unwrap();
+    assert_eq!((greeting.as_str(), input.as_str()), ("hi", "from stdin"));
+    assert_eq!(cwd, format!("{}/sub", py.workdir()));
+    let quick = ExecOptions {
+        timeout: Some(Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let err = py
+        .eval_with::<i64>("__import__('time').sleep(30) or 1", quick)
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(py.eval::<i64>("2").unwrap(), 2, "the handle stays usable");
+}
+
+#[python_container_test(fixture = matrix_spec)]
 fn eval_of_an_integer_wider_than_64_bits(py: &PythonContainer) {
     assert_eq!(py.eval::<u128>("2**70").unwrap(), 1u128 << 70);
     assert_eq!(py.eval::<i128>("-2**100").unwrap(), -(1i128 << 100));
