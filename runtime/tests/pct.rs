@@ -96,3 +96,21 @@ fn bad_usage_is_explained() {
         "{text}"
     );
 }
+
+#[test]
+fn help_says_what_each_command_and_option_does() {
+    for flag in ["--help", "-h", "help"] {
+        let (ok, text) = pct(&[flag]);
+        assert!(ok, "{text}");
+        for said in [
+            "pct list",
+            "pct gc",
+            "--all ",
+            "--images",
+            "--scope SCOPE",
+            "--all-scopes",
+        ] {
+            assert!(text.contains(said), "{said} in {text}");
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! agent) and those kept for debugging, of one scope: this checkout's (the
 //! one its tests use, see `PYTHON_CONTAINER_TEST_SCOPE`), another with
 //! `--scope`, or every one with `--all-scopes`. `--all` also removes running
-//! ones (their tests will fail); `--images` also removes the project's
+//! ones that no test process holds; `--images` also removes the project's
 //! images (`docker/build-images.sh` builds them again). Everything is removed
 //! by id, and only fixtures the harness created (see `sweep`): a container
 //! of an image that merely carries the project's labels is never touched.
@@ -18,6 +18,21 @@ use python_container_test_fixtures::{block_on, sweep, Error};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: pct list | pct gc [--all] [--images] [--scope SCOPE | --all-scopes]";
+
+/// What `pct --help` prints.
+const HELP: &str = "pct: what python-container-test created on this Docker engine
+
+usage:
+  pct list               the project's containers (every scope) and images
+  pct gc [options]       removes the project's stale containers (not running,
+                         or kept for debugging) of this checkout's scope
+    --all                running ones too, unless a test process holds one
+    --images             the project's images too (built again when needed;
+                         this project's own by docker/build-images.sh)
+    --scope SCOPE        another scope (see PYTHON_CONTAINER_TEST_SCOPE)
+    --all-scopes         every scope
+
+Everything is removed by id, and only what the harness created.";
 
 struct Gc {
     all: bool,
@@ -29,6 +44,10 @@ struct Gc {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("-h" | "--help" | "help") => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Some("list") if args.len() == 1 => block_on(list()),
         Some("gc") => match parse_gc(&args[1..]) {
             Ok(gc) => block_on(run_gc(gc)),
