@@ -186,6 +186,10 @@ fn a_python_that_stops_at_once_is_a_clear_error_within_seconds() {
         "{text}"
     );
     assert!(text.contains("--entrypoint false"), "{text}");
+    assert!(
+        text.contains("print(sys.version)") && text.contains("CPython 3.9 or later"),
+        "{text}"
+    );
     assert!(took < Duration::from_secs(30), "took {took:?}: {text}");
     let ours = || {
         let commands = docker(&[
