@@ -133,9 +133,9 @@ print(median([t[0] for t in times]), median([t[1] for t in times]))
 
 /// The fork server's page faults so far, its own and those of the children
 /// it reaped (a call's process is a child of it: `os.getppid()`), and the
-/// CPU in ms, user and kernel apart, of the fork server, of its reaped
-/// children and of the agent (the fork server's parent), from their
-/// `/proc/<pid>/stat` (minflt, cminflt, utime, stime, cutime, cstime).
+/// CPU in ms of the fork server, of its reaped children and of the agent
+/// (the fork server's parent), from their `/proc/<pid>/stat` (minflt,
+/// cminflt, utime + stime, cutime + cstime).
 const SERVER_STAT: &str = r#"
 import os
 def stat(pid):
@@ -144,7 +144,7 @@ def stat(pid):
 ms = 1000 / os.sysconf("SC_CLK_TCK")
 server = stat(os.getppid())
 agent = stat(server[0])
-print(server[6], server[7], *[t * ms for t in server[10:14] + agent[10:12]])
+print(server[6], server[7], *[(a + b) * ms for a, b in ((server[10], server[11]), (server[12], server[13]), (agent[10], agent[11]))])
 "#;
 
 /// The CPU of one copy-on-write page fault in the container: a child of
@@ -271,13 +271,12 @@ fn call_cost(py: &PythonContainer, calls: usize) -> CallCost {
     // The probe's own process, and the one before it, are not in the
     // counts: calls + 1 processes were reaped between the two reads.
     let stat = |i: usize| (stat_after[i] - stat_before[i]) / (calls + 1) as f64;
-    let cpu = |i: usize| stat(i) + stat(i + 1);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0 / calls as f64;
     CallCost {
         all,
         own: (own_after - own_before) / calls as f64,
         split: [ms(split.containers), ms(split.engine), ms(split.storage)],
-        processes: [cpu(4), cpu(2), cpu(6)],
+        processes: [stat(3), stat(2), stat(4)],
         faults: [stat(1), stat(0)],
     }
 }
